@@ -1,0 +1,65 @@
+/**
+ * What each CLI command does, apart from argument parsing so tests can call it directly.
+ */
+import { cpSync, existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { synthesizeApp } from "../app";
+import { environmentJsonSchema } from "../config/json-schema";
+import { LoadResult, formatProblem, loadEnvironments } from "../config/load";
+import { replaceDirectory } from "../output/atomic-directory";
+
+export interface CommonOptions {
+  readonly environments: string;
+}
+
+/** Prints every problem to stderr and sets exit code 1; true when there were any. */
+function reportProblems(result: LoadResult): boolean {
+  if (result.problems.length === 0) return false;
+  for (const p of result.problems) process.stderr.write(`error: ${formatProblem(p)}\n`);
+  process.stderr.write(`${result.problems.length} problem(s) found; nothing was written.\n`);
+  process.exitCode = 1;
+  return true;
+}
+
+/** Terraform's working files of stacks that still exist, so a re-synth does not force a fresh `init`. */
+function keepTerraformWorkingFiles(oldDir: string, newDir: string): void {
+  const stacks = join(oldDir, "stacks");
+  if (!existsSync(stacks)) return;
+  for (const stack of readdirSync(stacks)) {
+    if (!existsSync(join(newDir, "stacks", stack))) continue;
+    for (const item of [".terraform", ".terraform.lock.hcl"]) {
+      const from = join(stacks, stack, item);
+      if (existsSync(from)) cpSync(from, join(newDir, "stacks", stack, item), { recursive: true, verbatimSymlinks: true });
+    }
+  }
+}
+
+export function runSynth(opts: CommonOptions & { env?: string[]; out: string }): void {
+  const result = loadEnvironments(opts.environments, opts.env);
+  if (reportProblems(result)) return;
+  replaceDirectory(opts.out, (tmp) => synthesizeApp(result.environments, tmp), { keep: keepTerraformWorkingFiles });
+  for (const env of result.environments) {
+    process.stdout.write(`synthesized ${env.name} -> ${join(opts.out, "stacks", env.name, "cdk.tf.json")}\n`);
+  }
+}
+
+export function runValidate(opts: CommonOptions): void {
+  const result = loadEnvironments(opts.environments);
+  if (reportProblems(result)) return;
+  process.stdout.write(`ok: ${result.environments.length} environment(s) valid: ${result.environments.map((e) => e.name).join(", ")}\n`);
+}
+
+export function runSchema(opts: CommonOptions & { check?: boolean }): void {
+  const file = join(opts.environments, "schema.json");
+  const wanted = environmentJsonSchema();
+  if (opts.check) {
+    const current = existsSync(file) ? readFileSync(file, "utf8") : "";
+    if (current !== wanted) {
+      process.stderr.write(`error: ${file} is out of date; run: npx eks-ecr-access schema\n`);
+      process.exitCode = 1;
+    }
+    return;
+  }
+  writeFileSync(file, wanted);
+  process.stdout.write(`wrote ${file}\n`);
+}

@@ -1,0 +1,97 @@
+/**
+ * One IAM role in the ECR account for one Kubernetes service account: trusted only by that service
+ * account's tokens (both `:sub` and `:aud` pinned), allowed only the configured ECR actions on the
+ * configured repositories.
+ */
+import { DataAwsIamPolicyDocument } from "@cdktf/provider-aws/lib/data-aws-iam-policy-document";
+import { IamRole } from "@cdktf/provider-aws/lib/iam-role";
+import { IamRolePolicy } from "@cdktf/provider-aws/lib/iam-role-policy";
+import { AwsProvider } from "@cdktf/provider-aws/lib/provider";
+import { Construct } from "constructs";
+import { Access, RepositoryScope, ecrAccessPolicy } from "./ecr-policy";
+import { STS_AUDIENCE } from "./issuer-oidc-provider";
+
+export interface EcrAccessRoleProps {
+  /** The ecr-account provider. */
+  readonly provider: AwsProvider;
+  /** ARN of the OIDC provider (in the same account) that the role trusts. */
+  readonly oidcProviderArn: string;
+  /** Issuer URL without `https://`, the prefix of the condition keys. May be a token. */
+  readonly issuerHost: string;
+  /** Service account namespace. */
+  readonly namespace: string;
+  /** Service account name. */
+  readonly serviceAccountName: string;
+  /** Role name. */
+  readonly roleName: string;
+  /** Role path. Default: `/`. */
+  readonly path?: string;
+  /** Permissions boundary policy ARN. Default: none. */
+  readonly permissionsBoundaryArn?: string;
+  /** Maximum session duration in seconds. Default: 3600. */
+  readonly maxSessionDuration?: number;
+  /** Repository names or `prefix*` patterns in the ECR account. */
+  readonly repositories: readonly string[];
+  /** Where the repositories live. */
+  readonly repositoryScope: RepositoryScope;
+  /** `pull` or `push`. */
+  readonly access: Access;
+  /** Logical-id stem for the role's resources; must be a valid Terraform identifier. */
+  readonly logicalId: string;
+  /** Tags of the role. Default: none. */
+  readonly tags?: Record<string, string>;
+}
+
+export class EcrAccessRole extends Construct {
+  readonly role: IamRole;
+  readonly trustPolicy: DataAwsIamPolicyDocument;
+
+  constructor(scope: Construct, id: string, props: EcrAccessRoleProps) {
+    super(scope, id);
+    if (props.repositories.length === 0) {
+      throw new Error(`EcrAccessRole ${props.namespace}/${props.serviceAccountName}: give at least one repository`);
+    }
+    // aws_iam_policy_document, not jsonencode: the condition keys hold the issuer host, a computed value
+    // when the issuer is read from the cluster, and cdktf renders computed object keys incorrectly.
+    this.trustPolicy = new DataAwsIamPolicyDocument(this, "trust", {
+      provider: props.provider,
+      statement: [
+        {
+          sid: "ServiceAccountWebIdentity",
+          effect: "Allow",
+          actions: ["sts:AssumeRoleWithWebIdentity"],
+          principals: [{ type: "Federated", identifiers: [props.oidcProviderArn] }],
+          condition: [
+            {
+              test: "StringEquals",
+              variable: `${props.issuerHost}:sub`,
+              values: [`system:serviceaccount:${props.namespace}:${props.serviceAccountName}`],
+            },
+            { test: "StringEquals", variable: `${props.issuerHost}:aud`, values: [STS_AUDIENCE] },
+          ],
+        },
+      ],
+    });
+    this.trustPolicy.overrideLogicalId(`${props.logicalId}_trust`);
+
+    this.role = new IamRole(this, "role", {
+      provider: props.provider,
+      name: props.roleName,
+      path: props.path ?? "/",
+      description: `ECR access for Kubernetes service account ${props.namespace}/${props.serviceAccountName} (managed by eks-ecr-access)`,
+      assumeRolePolicy: this.trustPolicy.json,
+      permissionsBoundary: props.permissionsBoundaryArn,
+      maxSessionDuration: props.maxSessionDuration ?? 3600,
+      tags: props.tags,
+    });
+    this.role.overrideLogicalId(props.logicalId);
+
+    const policy = new IamRolePolicy(this, "ecr", {
+      provider: props.provider,
+      name: `ecr-${props.access}`,
+      role: this.role.id,
+      policy: JSON.stringify(ecrAccessPolicy(props.repositoryScope, props.repositories, props.access)),
+    });
+    policy.overrideLogicalId(`${props.logicalId}_ecr`);
+  }
+}

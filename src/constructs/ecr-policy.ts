@@ -1,0 +1,64 @@
+/**
+ * The ECR permissions a service account's role gets, as a plain IAM policy document. Pure functions, so
+ * tests (and `verify`) can reason about the exact document without synthesizing anything.
+ */
+
+export type Access = "pull" | "push";
+
+/** Read images and their metadata. */
+export const PULL_ACTIONS = [
+  "ecr:BatchCheckLayerAvailability",
+  "ecr:BatchGetImage",
+  "ecr:DescribeImages",
+  "ecr:DescribeRepositories",
+  "ecr:GetDownloadUrlForLayer",
+  "ecr:ListImages",
+] as const;
+
+/** Upload layers and tag images, on top of pull. */
+export const PUSH_ACTIONS = ["ecr:CompleteLayerUpload", "ecr:InitiateLayerUpload", "ecr:PutImage", "ecr:UploadLayerPart"] as const;
+
+/** The only ECR action IAM cannot scope to a repository. */
+export const AUTH_TOKEN_ACTION = "ecr:GetAuthorizationToken";
+
+export function ecrActions(access: Access): string[] {
+  return (access === "push" ? [...PULL_ACTIONS, ...PUSH_ACTIONS] : [...PULL_ACTIONS]).sort();
+}
+
+export interface RepositoryScope {
+  readonly partition: string;
+  readonly region: string;
+  readonly accountId: string;
+}
+
+/** `team/app` -> `arn:aws:ecr:us-east-1:222222222222:repository/team/app`; prefixes keep their trailing `*`. */
+export function repositoryArn(scope: RepositoryScope, repository: string): string {
+  return `arn:${scope.partition}:ecr:${scope.region}:${scope.accountId}:repository/${repository}`;
+}
+
+export interface PolicyStatement {
+  Sid: string;
+  Effect: "Allow";
+  Action: string | string[];
+  Resource: string | string[];
+}
+
+export interface PolicyDocument {
+  Version: "2012-10-17";
+  Statement: PolicyStatement[];
+}
+
+export function ecrAccessPolicy(scope: RepositoryScope, repositories: readonly string[], access: Access): PolicyDocument {
+  return {
+    Version: "2012-10-17",
+    Statement: [
+      { Sid: "GetAuthorizationToken", Effect: "Allow", Action: AUTH_TOKEN_ACTION, Resource: "*" },
+      {
+        Sid: access === "push" ? "PullAndPushImages" : "PullImages",
+        Effect: "Allow",
+        Action: ecrActions(access),
+        Resource: [...repositories].sort().map((r) => repositoryArn(scope, r)),
+      },
+    ],
+  };
+}

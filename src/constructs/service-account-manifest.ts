@@ -1,0 +1,50 @@
+/**
+ * The annotated ServiceAccount (and, when asked, Namespace) objects, as data and as YAML. Shared by the
+ * kubernetes-provider path and the GitOps "manifest" path, so both annotate identically.
+ */
+import { stringify } from "yaml";
+
+export const ROLE_ARN_ANNOTATION = "eks.amazonaws.com/role-arn";
+export const STS_REGIONAL_ANNOTATION = "eks.amazonaws.com/sts-regional-endpoints";
+export const MANAGED_BY_LABEL = { "app.kubernetes.io/managed-by": "eks-ecr-access" };
+
+export interface ServiceAccountSpec {
+  readonly namespace: string;
+  readonly name: string;
+  /** ARN of the role in the ECR account (may be a Terraform token). */
+  readonly roleArn: string;
+  /** Also create the namespace. */
+  readonly createNamespace: boolean;
+}
+
+export function serviceAccountAnnotations(roleArn: string): Record<string, string> {
+  // Regional STS keeps token exchange inside the cluster's region (and working if the global endpoint is unreachable).
+  return { [ROLE_ARN_ANNOTATION]: roleArn, [STS_REGIONAL_ANNOTATION]: "true" };
+}
+
+/** Namespaces to create, each once, in first-mention order. */
+export function namespacesToCreate(accounts: readonly ServiceAccountSpec[]): string[] {
+  return [...new Set(accounts.filter((a) => a.createNamespace).map((a) => a.namespace))];
+}
+
+/** A multi-document YAML stream: namespaces first, so `kubectl apply -f` works in one pass. */
+export function serviceAccountManifests(accounts: readonly ServiceAccountSpec[]): string {
+  const docs: object[] = [
+    ...namespacesToCreate(accounts).map((name) => ({
+      apiVersion: "v1",
+      kind: "Namespace",
+      metadata: { name, labels: { ...MANAGED_BY_LABEL } },
+    })),
+    ...accounts.map((a) => ({
+      apiVersion: "v1",
+      kind: "ServiceAccount",
+      metadata: {
+        name: a.name,
+        namespace: a.namespace,
+        labels: { ...MANAGED_BY_LABEL },
+        annotations: serviceAccountAnnotations(a.roleArn),
+      },
+    })),
+  ];
+  return docs.map((d) => stringify(d, { lineWidth: 0 })).join("---\n");
+}
