@@ -7,6 +7,7 @@
  * The input is a plain object (not an `Environment`) so callers that have no environment file, such as
  * module documentation, can use it too; `diagramInputOf` adapts an `Environment`.
  */
+import type { Environment } from "../config/environment";
 
 export interface TrustChainServiceAccount {
   /** Kubernetes namespace of the service account. */
@@ -77,4 +78,20 @@ export function renderTrustChainMermaid(input: TrustChainInput): string {
     for (const r of [...new Set(sa.repositories)].sort()) lines.push(`  role${i} -- ${label(sa.access)} --> ${repoId.get(r)}`);
   });
   return `${lines.join("\n")}\n`;
+}
+
+/** The diagram input of a resolved environment (role names already derived). */
+export function diagramInputOf(env: Environment): TrustChainInput {
+  return {
+    eks: { accountId: env.config.eks.accountId, clusterName: env.config.eks.clusterName },
+    ecr: { accountId: env.config.ecr.accountId },
+    oidcProvider: env.oidcProvider.kind,
+    serviceAccounts: env.serviceAccounts.map((sa) => ({
+      namespace: sa.namespace,
+      name: sa.name,
+      roleName: sa.roleName,
+      access: sa.access,
+      repositories: [...sa.repositories],
+    })),
+  };
 }
