@@ -1,0 +1,117 @@
+/**
+ * The CLI as users run it: synth of the example environments, determinism, no machine paths, atomic
+ * output, selection of environments, validate and schema.
+ */
+import { cpSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, relative } from "node:path";
+import { PROJECT_ROOT, runCli } from "../support/cli";
+
+const EXAMPLES = join(PROJECT_ROOT, "environments");
+let work: string;
+
+beforeEach(() => {
+  work = mkdtempSync(join(tmpdir(), "eks-ecr-access-cli-"));
+});
+afterEach(() => rmSync(work, { recursive: true, force: true }));
+
+/** Every file under `dir`, relative path -> content. */
+function tree(dir: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  const walk = (d: string) => {
+    for (const name of readdirSync(d).sort()) {
+      const p = join(d, name);
+      if (statSync(p).isDirectory()) walk(p);
+      else out[relative(dir, p)] = readFileSync(p, "utf8");
+    }
+  };
+  walk(dir);
+  return out;
+}
+
+test("synth writes one stack per example environment, plus manifest-mode YAML", () => {
+  const out = join(work, "out");
+  const r = runCli(["synth", "--out", out]);
+  expect(r.stderr).toBe("");
+  expect(r.status).toBe(0);
+  expect(Object.keys(tree(out))).toEqual([
+    "manifest.json",
+    "stacks/dev/cdk.tf.json",
+    "stacks/prod/cdk.tf.json",
+    "stacks/staging/cdk.tf.json",
+    "stacks/staging/service-accounts.yaml",
+  ]);
+  expect(r.stdout).toContain("synthesized staging");
+});
+
+test("two synths from different working folders give byte-identical output with no machine path", () => {
+  const a = join(work, "a");
+  const b = join(work, "b");
+  const copy = join(work, "project-copy");
+  cpSync(EXAMPLES, join(copy, "environments"), { recursive: true });
+  expect(runCli(["synth", "--out", a]).status).toBe(0);
+  expect(runCli(["-d", join(copy, "environments"), "synth", "--out", b], { cwd: copy }).status).toBe(0);
+  const first = tree(a);
+  expect(tree(b)).toEqual(first);
+  const all = Object.values(first).join("\n");
+  for (const machinePath of [PROJECT_ROOT, work, tmpdir(), process.env.HOME ?? "/root"]) {
+    expect(all).not.toContain(machinePath);
+  }
+});
+
+test("--env selects environments; an unknown one is an error and writes nothing", () => {
+  const out = join(work, "out");
+  expect(runCli(["synth", "--env", "dev", "--out", out]).status).toBe(0);
+  expect(readdirSync(join(out, "stacks"))).toEqual(["dev"]);
+  const before = tree(out);
+  const r = runCli(["synth", "--env", "dev", "nope", "--out", out]);
+  expect(r.status).toBe(1);
+  expect(r.stderr).toMatch(/environments\/nope\.json: no such environment; known: dev, prod, staging/);
+  expect(tree(out)).toEqual(before);
+});
+
+test("invalid input: all problems printed, exit 1, previous output untouched", () => {
+  const envs = join(work, "environments");
+  cpSync(EXAMPLES, envs, { recursive: true });
+  const out = join(work, "out");
+  expect(runCli(["-d", envs, "synth", "--out", out]).status).toBe(0);
+  const before = tree(out);
+  const dev = JSON.parse(readFileSync(join(envs, "dev.json"), "utf8"));
+  dev.eks.accountId = "1234";
+  dev.serviceAccounts[0].access = "admin";
+  writeFileSync(join(envs, "dev.json"), JSON.stringify(dev));
+  const r = runCli(["-d", envs, "synth", "--out", out]);
+  expect(r.status).toBe(1);
+  expect(r.stderr).toContain(`${join(envs, "dev.json")}: eks.accountId: must be a 12-digit AWS account id`);
+  expect(r.stderr).toContain(`${join(envs, "dev.json")}: serviceAccounts[0].access:`);
+  expect(r.stderr).toContain("2 problem(s) found; nothing was written.");
+  expect(tree(out)).toEqual(before);
+  const v = runCli(["-d", envs, "validate"]);
+  expect(v.status).toBe(1);
+  expect(v.stderr).toContain("2 problem(s) found");
+});
+
+test("re-synth keeps terraform's working files of each stack (no forced re-init)", () => {
+  const out = join(work, "out");
+  expect(runCli(["synth", "--out", out]).status).toBe(0);
+  writeFileSync(join(out, "stacks", "dev", ".terraform.lock.hcl"), "# lock\n");
+  expect(runCli(["synth", "--out", out]).status).toBe(0);
+  expect(readFileSync(join(out, "stacks", "dev", ".terraform.lock.hcl"), "utf8")).toBe("# lock\n");
+});
+
+test("validate accepts the examples; schema --check passes on the committed schema", () => {
+  const v = runCli(["validate"]);
+  expect(v.stdout).toBe("ok: 3 environment(s) valid: dev, prod, staging\n");
+  expect(v.status).toBe(0);
+  expect(runCli(["schema", "--check"]).status).toBe(0);
+});
+
+test("cross-environment conflicts are refused with a fix", () => {
+  const envs = join(work, "environments");
+  cpSync(EXAMPLES, envs, { recursive: true });
+  const dev = JSON.parse(readFileSync(join(envs, "dev.json"), "utf8"));
+  writeFileSync(join(envs, "dev2.json"), JSON.stringify({ ...dev, eks: { ...dev.eks, clusterName: "platform-dev-2" } }));
+  const r = runCli(["-d", envs, "validate"]);
+  expect(r.status).toBe(1);
+  expect(r.stderr).toMatch(/dev2\.json: ecr\.oidcProvider: .*dev\.json already creates the OIDC provider .* set "existingArn"/);
+});
