@@ -272,3 +272,28 @@ describe("outputs and backends", () => {
     expect(tf.terraform.backend).toBeUndefined();
   });
 });
+
+test("manifest mode YAML: namespaces first, then annotated service accounts with static role ARNs", () => {
+  const env = environmentFrom(
+    baseEnvironment({
+      kubernetes: { serviceAccounts: "manifest" },
+      serviceAccounts: [
+        { namespace: "ci", name: "builder", repositories: ["team/a"], createNamespace: true, path: "/irsa/" },
+        { namespace: "argocd", name: "updater", repositories: ["team/*"] },
+      ],
+    }),
+  );
+  const { parseAllDocuments } = require("yaml");
+  const { EnvironmentStack } = require("../../src/stacks/environment-stack");
+  const stack = new EnvironmentStack(Testing.app(), env);
+  const docs = parseAllDocuments(stack.manifest).map((d: any) => d.toJS());
+  expect(docs.map((d: any) => `${d.kind}/${d.metadata.namespace ?? ""}/${d.metadata.name}`)).toEqual([
+    "Namespace//ci",
+    "ServiceAccount/ci/builder",
+    "ServiceAccount/argocd/updater",
+  ]);
+  expect(docs[1].metadata.annotations).toEqual({
+    "eks.amazonaws.com/role-arn": "arn:aws:iam::222222222222:role/irsa/test-ci-builder",
+    "eks.amazonaws.com/sts-regional-endpoints": "true",
+  });
+});
