@@ -9,6 +9,8 @@ import { IamRole } from "@cdktf/provider-aws/lib/iam-role";
 import { ServiceAccountV1 } from "@cdktf/provider-kubernetes/lib/service-account-v1";
 import { DataTlsCertificate } from "@cdktf/provider-tls/lib/data-tls-certificate";
 import { Testing } from "cdktf";
+import { parseAllDocuments } from "yaml";
+import { EnvironmentStack } from "../../src/stacks/environment-stack";
 import { baseEnvironment, environmentFrom, synthStack } from "../support/environments";
 
 Testing.setupJest();
@@ -283,10 +285,8 @@ test("manifest mode YAML: namespaces first, then annotated service accounts with
       ],
     }),
   );
-  const { parseAllDocuments } = require("yaml");
-  const { EnvironmentStack } = require("../../src/stacks/environment-stack");
   const stack = new EnvironmentStack(Testing.app(), env);
-  const docs = parseAllDocuments(stack.manifest).map((d: any) => d.toJS());
+  const docs = parseAllDocuments(stack.manifest!).map((d: any) => d.toJS());
   expect(docs.map((d: any) => `${d.kind}/${d.metadata.namespace ?? ""}/${d.metadata.name}`)).toEqual([
     "Namespace//ci",
     "ServiceAccount/ci/builder",
