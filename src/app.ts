@@ -6,6 +6,7 @@ import { join } from "node:path";
 import { App } from "cdktf";
 import type { Environment } from "./config/environment";
 import { EnvironmentStack } from "./stacks/environment-stack";
+import { imagePullFiles } from "./stacks/image-pulls";
 
 export const MANIFEST_FILE = "service-accounts.yaml";
 
@@ -22,6 +23,8 @@ export function synthesizeApp(environments: readonly Environment[], outdir?: str
   app.synth();
   for (const stack of stacks) {
     if (stack.manifest) writeFileSync(join(app.outdir, "stacks", stack.env.name, MANIFEST_FILE), stack.manifest);
+    // Node-side files of image pulls (kubelet config, RBAC, hand-off statements): docs/image-pulls.md.
+    for (const [file, text] of Object.entries(imagePullFiles(stack.env))) writeFileSync(join(app.outdir, "stacks", stack.env.name, file), text);
   }
   return app.outdir;
 }

@@ -39,9 +39,10 @@ export const MAX_ROLE_NAME = 64;
 /**
  * `<env>-<namespace>-<name>`; past 64 characters it is cut and given an 8-hex hash of the full name, so
  * two long names that share a beginning still differ, and the same input always gives the same name.
+ * A wildcard name's trailing `*` (not allowed in role names) becomes `wildcard`: `dev-ci-build-wildcard`.
  */
 export function deriveRoleName(environment: string, namespace: string, name: string): string {
-  const full = `${environment}-${namespace}-${name}`;
+  const full = `${environment}-${namespace}-${name.replace(/\*$/, "wildcard")}`;
   if (full.length <= MAX_ROLE_NAME) return full;
   const hash = createHash("sha256").update(full).digest("hex").slice(0, 8);
   return `${full.slice(0, MAX_ROLE_NAME - hash.length - 1).replace(/[-.]+$/, "")}-${hash}`;
@@ -54,7 +55,8 @@ export function partitionOf(region: string): string {
 }
 
 export function serviceAccountKey(namespace: string, name: string): string {
-  const key = `${namespace}__${name.replace(/\./g, "_")}`;
+  // A wildcard's `*` becomes upper-case WILDCARD: Kubernetes names are lower-case, so no real name collides.
+  const key = `${namespace}__${name.replace(/\./g, "_").replace(/\*$/, "WILDCARD")}`;
   return /^[0-9]/.test(key) ? `_${key}` : key;
 }
 

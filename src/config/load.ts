@@ -8,6 +8,7 @@ import { basename, join } from "node:path";
 import type { z } from "zod";
 import { Environment, resolveEnvironment } from "./environment";
 import { ENVIRONMENT_NAME } from "./patterns";
+import { closestKey, descriptionAt, describeType, jsonTypeOf, knownKeysAt } from "./problem-text";
 import { EnvironmentFileSchema } from "./schema";
 import { crossEnvironmentProblems, fileProblems } from "./rules";
 
@@ -37,7 +38,12 @@ export interface LoadResult {
 
 export function formatPath(path: readonly PropertyKey[]): string {
   return path
-    .map((key, i) => (typeof key === "number" ? `[${key}]` : i === 0 ? String(key) : `.${String(key)}`))
+    .map((key, i) => {
+      if (typeof key === "number") return `[${key}]`;
+      // Keys that are not plain identifiers (tag keys such as "team#1" or "a.b") are quoted, so the path stays unambiguous.
+      if (!/^[A-Za-z_$][\w$-]*$/.test(String(key))) return `[${JSON.stringify(String(key))}]`;
+      return i === 0 ? String(key) : `.${String(key)}`;
+    })
     .join("");
 }
 
@@ -56,25 +62,66 @@ function describeValue(v: unknown): string {
   return text.length > 80 ? `${text.slice(0, 77)}...` : text;
 }
 
+/** What zod says, reworded where its default text does not say what is allowed (see problem-text.ts). */
+function issueMessage(issue: z.core.$ZodIssue, got: unknown): string {
+  const missing = got === undefined;
+  switch (issue.code) {
+    case "invalid_type": {
+      if (issue.path.length === 0) {
+        return `must hold one JSON object such as {"eks": {...}, "ecr": {...}, "serviceAccounts": [...]} (see environments/dev.json)`;
+      }
+      if (!issue.message.startsWith("Invalid input")) return issue.message;
+      const expected = describeType(issue.expected);
+      if (missing) {
+        const about = descriptionAt(issue.path);
+        return `is required: ${expected}${about ? `. ${about}` : ""}`;
+      }
+      const hint = issue.expected === "string" && typeof got === "number" ? ` (write it in quotes: "${String(got)}")` : "";
+      return `must be ${expected}, not ${jsonTypeOf(got)}${hint}`;
+    }
+    case "invalid_value":
+      if (!issue.message.startsWith("Invalid option")) return issue.message;
+      return `must be one of ${issue.values.map((v) => JSON.stringify(v)).join(", ")}`;
+    case "invalid_key":
+      // Record keys (tags): zod wraps the key's own message, which is the useful one.
+      return issue.issues.map((i) => i.message).join("; ");
+    default:
+      return issue.message;
+  }
+}
+
 function issueToProblem(file: string, input: unknown, issue: z.core.$ZodIssue): Problem {
   if (issue.code === "unrecognized_keys") {
-    const keys = issue.keys.map((k) => `"${k}"`).join(", ");
-    return { file, path: formatPath(issue.path), message: `unknown field(s) ${keys}: remove them or check their spelling (see environments/schema.json)` };
+    const known = knownKeysAt(issue.path);
+    const keys = issue.keys.map((k) => {
+      const near = closestKey(k, known);
+      return near ? `"${k}" (did you mean "${near}"?)` : `"${k}"`;
+    });
+    return {
+      file,
+      path: formatPath(issue.path),
+      message: `unknown field(s) ${keys.join(", ")}: remove them or fix their spelling; allowed here: ${known.join(", ")} (see environments/schema.json)`,
+    };
   }
-  const got = valueAt(input, issue.path);
-  const missing = got === undefined;
-  const message = missing && issue.code === "invalid_type" ? `is required: ${issue.message.replace(/^Invalid input: /, "")}` : issue.message;
-  return { file, path: formatPath(issue.path), message: missing ? message : `${message} (got ${describeValue(got)})` };
+  const got = issue.code === "invalid_key" ? issue.path[issue.path.length - 1] : valueAt(input, issue.path);
+  const message = issueMessage(issue, got);
+  return { file, path: formatPath(issue.path), message: got === undefined ? message : `${message} (got ${describeValue(got)})` };
 }
 
 /** `Unexpected token } in JSON at position 12` -> line and column, which an editor can jump to. */
 function jsonErrorMessage(text: string, error: Error): string {
+  // Comments and trailing commas are the usual cause in hand-edited files: say so, since the parser does not.
+  const hint = "; the file must be plain JSON (no comments, no trailing commas), see environments/dev.json";
+  if (text.trim() === "") return `is empty; it must hold one JSON object such as {"eks": {...}, "ecr": {...}, "serviceAccounts": [...]}${hint}`;
+  if (/Unexpected end of JSON input/.test(error.message)) {
+    return `is not valid JSON: it ends at line ${text.split("\n").length} before every {, [ and " is closed (is it cut off?)${hint}`;
+  }
   const m = /position (\d+)/.exec(error.message);
-  if (!m) return `is not valid JSON: ${error.message}`;
+  if (!m) return `is not valid JSON: ${error.message}${hint}`;
   const before = text.slice(0, Number(m[1]));
   const line = before.split("\n").length;
   const column = before.length - before.lastIndexOf("\n");
-  return `is not valid JSON at line ${line}, column ${column}: ${error.message.replace(/ in JSON at position \d+.*$/, "")}`;
+  return `is not valid JSON at line ${line}, column ${column}: ${error.message.replace(/ in JSON at position \d+.*$/, "")}${hint}`;
 }
 
 /** Parses and validates one file; `name` defaults to the file name without `.json`. */

@@ -61,10 +61,32 @@ export const K8S_DNS_SUBDOMAIN = pattern(
   "must be a Kubernetes name: lowercase letters, digits, '-' and '.', starting and ending with a letter or digit, at most 253",
 );
 
+/**
+ * A wildcard service-account name: `*`, or the beginning of a Kubernetes name followed by one trailing `*`.
+ * Only valid with the entry's `allowWildcardSubjects` opt-in (enforced in rules.ts); `?` and inner `*` are
+ * refused because IAM's StringLike would treat them as wildcards too.
+ */
+export const K8S_NAME_WILDCARD = pattern(/^(?=.{1,253}$)([a-z0-9][-a-z0-9.]*)?\*$/, "\"*\" or the beginning of a Kubernetes name followed by one \"*\", such as build-*");
+
+/** What a service-account `name` may be: an exact Kubernetes name, or (with `allowWildcardSubjects`) a wildcard. */
+export const SERVICE_ACCOUNT_NAME = pattern(
+  new RegExp(`${K8S_DNS_SUBDOMAIN.re.source}|${K8S_NAME_WILDCARD.re.source}`),
+  `${K8S_DNS_SUBDOMAIN.help}; with "allowWildcardSubjects": true it may instead be ${K8S_NAME_WILDCARD.help}`,
+);
+
+/** The repository entry that means "every repository of the account and region"; needs `allowAllRepositories`. */
+export const ALL_REPOSITORIES = "*";
+
 /** An ECR repository name, or a prefix of one followed by a single trailing '*'. */
 export const ECR_REPOSITORY_PATTERN = pattern(
   /^(?=.{2,256}$)((?:[a-z0-9]+(?:[._-][a-z0-9]+)*\/)*[a-z0-9]+(?:[._-][a-z0-9]+)*|(?:[a-z0-9]+(?:[._-][a-z0-9]+)*\/)*([a-z0-9]+(?:[._-][a-z0-9]+)*[._/-]?)?\*)$/,
   "must be an ECR repository name (lowercase letters, digits, '.', '_', '-', '/') or a prefix ending in '*', such as team/*",
+);
+
+/** A repository entry: a name, a prefix ending in '*', or (with `allowAllRepositories`) a bare "*". */
+export const ECR_REPOSITORY_SELECTOR = pattern(
+  new RegExp(`${ECR_REPOSITORY_PATTERN.re.source}|^\\*$`),
+  `${ECR_REPOSITORY_PATTERN.help}; a bare "*" (every repository) needs "allowAllRepositories": true`,
 );
 
 /** Environment names become role names, state keys and Terraform stack names. */

@@ -5,6 +5,7 @@
 import { Environment, issuerHost, partitionOf } from "./environment";
 import type { Problem } from "./load";
 import type { EnvironmentFile } from "./schema";
+import { imagePullCrossEnvironmentProblems, imagePullProblems } from "./image-pulls-rules";
 
 type FieldProblem = Omit<Problem, "file">;
 
@@ -12,7 +13,8 @@ const arnAccount = (arn: string): string | undefined => arn.split(":")[4] || und
 const arnPartition = (arn: string): string => arn.split(":")[1];
 
 export function fileProblems(config: EnvironmentFile): FieldProblem[] {
-  const problems: FieldProblem[] = [];
+  // eks.nodeRoleArns and imagePulls have their own rules, beside their schema (image-pulls-rules.ts).
+  const problems: FieldProblem[] = [...imagePullProblems(config)];
   const partition = partitionOf(config.ecr.region);
 
   if (partitionOf(config.eks.region) !== partition) {
@@ -132,5 +134,6 @@ export function crossEnvironmentProblems(envs: readonly Environment[]): Problem[
       `shares its state location (${stateLocation(env)}) with ${other.file}; give each environment its own key or workspace`,
     );
   }
+  problems.push(...imagePullCrossEnvironmentProblems(envs));
   return problems;
 }

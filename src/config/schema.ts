@@ -20,6 +20,7 @@ import {
   POLICY_ARN,
   THUMBPRINT,
 } from "./patterns";
+import { ImagePullsSchema } from "./image-pulls-schema";
 
 const accountId = z
   .string()
@@ -50,6 +51,10 @@ export const EksSchema = z
       .regex(ISSUER_URL.re, ISSUER_URL.help)
       .optional()
       .describe("The cluster's OIDC issuer URL. Default: read from the cluster (data aws_eks_cluster) through the eks-account provider."),
+    nodeRoleArns: z
+      .array(roleArn)
+      .default([])
+      .describe("IAM roles of the cluster's nodes (EC2 node roles, Fargate pod execution roles) in the EKS account: the kubelet pulls images with these. Needed for imagePulls.repositories. Default: none."),
   })
   .describe("The account and cluster the workloads run in.");
 
@@ -113,6 +118,10 @@ export const ServiceAccountSchema = z.strictObject({
     .max(43200, "must be at most 43200 seconds")
     .default(3600)
     .describe("Maximum session duration of the role, in seconds (3600-43200). Default: 3600."),
+  imagePull: z
+    .boolean()
+    .default(false)
+    .describe("Let the kubelet pull this service account's pods' images with this role (KEP-4412 service-account-token pulls, Kubernetes >= 1.34): adds the eks.amazonaws.com/ecr-role-arn annotation and trusts imagePulls.tokenAudience. Default: false."),
 });
 
 export const KubernetesSchema = z
@@ -192,6 +201,7 @@ export const EnvironmentFileSchema = z.strictObject({
   awsEndpoints: AwsEndpointsSchema.optional(),
   backend: BackendSchema.default({ type: "local" }).describe("Where this environment's state lives. Default: local, state/<environment>.tfstate."),
   tags: TagsSchema.default({}),
+  imagePulls: ImagePullsSchema.prefault({}),
 });
 
 /** An environment file after defaults are applied. */

@@ -40,6 +40,11 @@ export interface EcrAccessRoleProps {
   readonly logicalId: string;
   /** Tags of the role. Default: none. */
   readonly tags?: Record<string, string>;
+  /**
+   * Token audiences the trust accepts (`:aud`, any of them). Default: `["sts.amazonaws.com"]`, IRSA's.
+   * KEP-4412 image pulls add the kubelet's token audience when it differs.
+   */
+  readonly audiences?: readonly string[];
 }
 
 export class EcrAccessRole extends Construct {
@@ -67,7 +72,7 @@ export class EcrAccessRole extends Construct {
               variable: `${props.issuerHost}:sub`,
               values: [`system:serviceaccount:${props.namespace}:${props.serviceAccountName}`],
             },
-            { test: "StringEquals", variable: `${props.issuerHost}:aud`, values: [STS_AUDIENCE] },
+            { test: "StringEquals", variable: `${props.issuerHost}:aud`, values: [...new Set(props.audiences ?? [STS_AUDIENCE])] },
           ],
         },
       ],

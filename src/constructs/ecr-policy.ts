@@ -48,7 +48,26 @@ export interface PolicyDocument {
   Statement: PolicyStatement[];
 }
 
-export function ecrAccessPolicy(scope: RepositoryScope, repositories: readonly string[], access: Access): PolicyDocument {
+export interface EcrAccessPolicyOptions {
+  /** Allow the repository `*` (every repository of the account and region). Default: false, `*` throws. */
+  readonly allowAllRepositories?: boolean;
+}
+
+/**
+ * The role's identity policy. Guardrails (docs/safety.md): never a `*` action, never `Resource: "*"` except
+ * for GetAuthorizationToken (which IAM cannot scope), and `repository/*` only with `allowAllRepositories`.
+ */
+export function ecrAccessPolicy(
+  scope: RepositoryScope,
+  repositories: readonly string[],
+  access: Access,
+  options: EcrAccessPolicyOptions = {},
+): PolicyDocument {
+  if (repositories.includes("*") && !options.allowAllRepositories) {
+    throw new Error(`ecrAccessPolicy: the repository "*" (every repository of account ${scope.accountId}) needs allowAllRepositories: true`);
+  }
+  const actions = ecrActions(access);
+  if (actions.some((a) => a.includes("*"))) throw new Error("ecrAccessPolicy: wildcard actions are never granted");
   return {
     Version: "2012-10-17",
     Statement: [
@@ -56,7 +75,7 @@ export function ecrAccessPolicy(scope: RepositoryScope, repositories: readonly s
       {
         Sid: access === "push" ? "PullAndPushImages" : "PullImages",
         Effect: "Allow",
-        Action: ecrActions(access),
+        Action: actions,
         Resource: [...repositories].sort().map((r) => repositoryArn(scope, r)),
       },
     ],

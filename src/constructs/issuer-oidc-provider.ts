@@ -21,6 +21,8 @@ export interface IssuerOidcProviderProps {
   readonly source: OidcProviderSource;
   /** Tags of the created provider. Default: none. */
   readonly tags?: Record<string, string>;
+  /** Client ids (audiences) accepted besides `sts.amazonaws.com`, e.g. a KEP-4412 image-pull audience. Default: none. */
+  readonly extraClientIds?: readonly string[];
 }
 
 export class IssuerOidcProvider extends Construct {
@@ -48,7 +50,7 @@ export class IssuerOidcProvider extends Construct {
     this.resource = new IamOpenidConnectProvider(this, "provider", {
       provider: props.provider,
       url: props.issuerUrl,
-      clientIdList: [STS_AUDIENCE],
+      clientIdList: [...new Set([STS_AUDIENCE, ...(props.extraClientIds ?? [])])],
       thumbprintList,
       tags: props.tags,
     });

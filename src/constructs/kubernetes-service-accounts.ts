@@ -35,7 +35,7 @@ export class KubernetesServiceAccounts extends Construct {
           name: account.name,
           namespace: ns ? ns.metadata.name : account.namespace,
           labels: { ...MANAGED_BY_LABEL },
-          annotations: serviceAccountAnnotations(account.roleArn),
+          annotations: serviceAccountAnnotations(account.roleArn, account),
         },
       });
       sa.overrideLogicalId(account.logicalId);

@@ -6,6 +6,8 @@ import { stringify } from "yaml";
 
 export const ROLE_ARN_ANNOTATION = "eks.amazonaws.com/role-arn";
 export const STS_REGIONAL_ANNOTATION = "eks.amazonaws.com/sts-regional-endpoints";
+/** Read by the AWS ecr-credential-provider (KEP-4412 pulls): the role the kubelet pulls this service account's pods' images with. */
+export const ECR_ROLE_ARN_ANNOTATION = "eks.amazonaws.com/ecr-role-arn";
 export const MANAGED_BY_LABEL = { "app.kubernetes.io/managed-by": "eks-ecr-access" };
 
 export interface ServiceAccountSpec {
@@ -15,11 +17,16 @@ export interface ServiceAccountSpec {
   readonly roleArn: string;
   /** Also create the namespace. */
   readonly createNamespace: boolean;
+  /** The kubelet pulls this account's pods' images with the role (KEP-4412). Default: false. */
+  readonly imagePull?: boolean;
 }
 
-export function serviceAccountAnnotations(roleArn: string): Record<string, string> {
+export function serviceAccountAnnotations(roleArn: string, options: { readonly imagePull?: boolean } = {}): Record<string, string> {
   // Regional STS keeps token exchange inside the cluster's region (and working if the global endpoint is unreachable).
-  return { [ROLE_ARN_ANNOTATION]: roleArn, [STS_REGIONAL_ANNOTATION]: "true" };
+  const annotations: Record<string, string> = { [ROLE_ARN_ANNOTATION]: roleArn, [STS_REGIONAL_ANNOTATION]: "true" };
+  // The credential provider reads its own annotation, not role-arn, so image pulls are opted into per account.
+  if (options.imagePull) annotations[ECR_ROLE_ARN_ANNOTATION] = roleArn;
+  return annotations;
 }
 
 /** Namespaces to create, each once, in first-mention order. */
@@ -42,7 +49,7 @@ export function serviceAccountManifests(accounts: readonly ServiceAccountSpec[])
         name: a.name,
         namespace: a.namespace,
         labels: { ...MANAGED_BY_LABEL },
-        annotations: serviceAccountAnnotations(a.roleArn),
+        annotations: serviceAccountAnnotations(a.roleArn, a),
       },
     })),
   ];

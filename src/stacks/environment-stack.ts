@@ -15,6 +15,7 @@ import { IssuerOidcProvider } from "../constructs/issuer-oidc-provider";
 import { KubernetesServiceAccounts } from "../constructs/kubernetes-service-accounts";
 import { serviceAccountManifests } from "../constructs/service-account-manifest";
 import { configureBackend } from "./backend";
+import { addImagePulls, extraClientIds, trustedAudiences } from "./image-pulls";
 
 export const MANAGED_BY_TAG = { "managed-by": "eks-ecr-access" };
 
@@ -57,6 +58,7 @@ export class EnvironmentStack extends TerraformStack {
       issuerUrl: issuer.url,
       source: env.oidcProvider,
       tags,
+      extraClientIds: extraClientIds(env),
     });
 
     const roles = env.serviceAccounts.map(
@@ -76,6 +78,7 @@ export class EnvironmentStack extends TerraformStack {
           access: sa.access,
           logicalId: sa.key,
           tags,
+          audiences: trustedAudiences(env, sa.imagePull),
         }),
     );
     const specs = env.serviceAccounts.map((sa, i) => ({ ...sa, logicalId: sa.key, roleArn: roles[i].role.arn }));
@@ -96,6 +99,8 @@ export class EnvironmentStack extends TerraformStack {
         value: serviceAccountManifests(specs),
       }).overrideLogicalId("service_account_manifests");
     }
+
+    addImagePulls(this, env, { eks: eksAccount, ecr: ecrAccount });
 
     new TerraformOutput(this, "issuer-url", { description: "The cluster's OIDC issuer URL.", value: issuer.url }).overrideLogicalId("issuer_url");
     new TerraformOutput(this, "oidc-provider-arn", {
