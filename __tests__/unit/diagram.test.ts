@@ -30,7 +30,7 @@ describe("renderTrustChainMermaid", () => {
     expect(out.match(/IAM role dev-argocd-updater/g)).toHaveLength(1);
     expect(out.match(/\[\("ECR team\/app"\)\]/g)).toHaveLength(1);
     expect(out).toContain("ServiceAccount image-builder");
-    expect(out).toContain("IAM OIDC provider (created)");
+    expect(out).toContain('oidc{{"IAM OIDC provider (created)<br/>audience sts.amazonaws.com"}}');
   });
 
   it("draws annotation, trust and access arrows per service account", () => {
@@ -48,6 +48,8 @@ describe("renderTrustChainMermaid", () => {
     const other = renderTrustChainMermaid({ ...input, oidcProvider: "existing", eks: { accountId: "1", clusterName: 'a"b' } });
     expect(other).toContain("IAM OIDC provider (existing)");
     expect(other).toContain('"EKS cluster a#quot;b"');
+    const tricky = renderTrustChainMermaid({ ...input, eks: { accountId: "1", clusterName: "<b>&" } });
+    expect(tricky).toContain('"EKS cluster #lt;b#gt;#amp;"');
   });
 
   it("is deterministic", () => {

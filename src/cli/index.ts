@@ -5,6 +5,9 @@
  */
 import { Command, Option } from "commander";
 import { runSchema, runSynth, runValidate } from "./commands";
+import { runGenerate } from "./generate";
+import { runDiagram, runVerify } from "./day2";
+import { runInit } from "./init";
 
 const program = new Command()
   .name("eks-ecr-access")
@@ -29,6 +32,52 @@ program
   .description("write environments/schema.json from the environment file definition")
   .option("--check", "do not write; fail if the file differs from what would be written")
   .action((opts) => runSchema({ ...program.opts(), ...opts }));
+
+program
+  .command("verify")
+  .description("check a deployed environment in both accounts (and the cluster); exit 0 all pass, 1 a check failed, 2 could not run")
+  .requiredOption("-e, --env <name>", "environment to verify")
+  .option("--json", "print the results as JSON")
+  .option("--web-identity-token-file <file>", "service-account token (kubectl create token SA --audience sts.amazonaws.com): assume the role with it and call ECR")
+  .option("--kubeconfig <file>", "kubeconfig for the service-account checks (default: $KUBECONFIG, ~/.kube/config)")
+  .option("--context <name>", "kubeconfig context of the cluster; the service-account checks run when this or --kubeconfig is given")
+  .action((opts) => runVerify({ ...program.opts(), ...opts }));
+
+program
+  .command("init")
+  .description("write a new environment file environments/<name>.json from flags (never overwrites); eksctl-like flags")
+  .argument("<name>", "environment name (the file name without .json)")
+  .requiredOption("--cluster <name>", "EKS cluster name")
+  .requiredOption("--eks-account <id>", "account of the cluster")
+  .requiredOption("--region <region>", "region of the cluster")
+  .requiredOption("--ecr-account <id>", "account of the ECR repositories")
+  .option("--ecr-region <region>", "region of the repositories (default: --region)")
+  .option("--namespace <ns>", "namespace of the service account", "default")
+  .requiredOption("--service-account <name>", "service account name")
+  .requiredOption("--repositories <names...>", "repository names or prefixes ending in '*' (comma- or space-separated)")
+  .addOption(new Option("--access <access>", "what the role may do").choices(["pull", "push"]).default("pull"))
+  .option("--role-name <name>", "IAM role name (default: <env>-<namespace>-<name>)")
+  .option("--issuer-url <url>", "the cluster's OIDC issuer URL (default: read from the cluster at plan time)")
+  .option("--thumbprints <value>", "\"tls\", \"none\" or comma-separated SHA-1 fingerprints (default: tls)")
+  .option("--oidc-provider-arn <arn>", "reuse this IAM OIDC provider of the ECR account instead of creating one")
+  .option("--eks-assume-role-arn <arn>", "role the eks-account provider assumes")
+  .option("--ecr-assume-role-arn <arn>", "role the ecr-account provider assumes")
+  .addOption(new Option("--service-accounts <mode>", "create service accounts with terraform, or emit a manifest").choices(["terraform", "manifest"]))
+  .option("--create-namespace", "also create the namespace")
+  .action((name: string, opts) => runInit({ ...program.opts(), ...opts, name }));
+
+program
+  .command("diagram")
+  .description("print a Mermaid diagram of an environment's trust chain")
+  .requiredOption("-e, --env <name>", "environment to draw")
+  .option("--markdown", "wrap it in a ```mermaid block, ready for a README")
+  .action((opts) => runDiagram({ ...program.opts(), ...opts }));
+
+program
+  .command("generate")
+  .description("rewrite generated/: the reusable Terraform modules and every environment's stack (what npm run generate does)")
+  .option("-o, --out <dir>", "output folder, replaced as a whole only when generation succeeds", "generated")
+  .action((opts) => runGenerate({ ...program.opts(), ...opts }));
 
 program.parseAsync(process.argv).catch((e: unknown) => {
   process.stderr.write(`eks-ecr-access: ${e instanceof Error ? e.message : String(e)}\n`);

@@ -37,8 +37,9 @@ export interface TrustChainInput {
  * Mermaid quoted labels end at the first `"`, and `<`/`>` may be read as HTML; entity codes keep any
  * name (they are validated elsewhere, but the renderer must not produce broken source regardless).
  */
-function label(text: string): string {
-  return `"${text.replace(/&/g, "#amp;").replace(/"/g, "#quot;").replace(/</g, "#lt;").replace(/>/g, "#gt;")}"`;
+function label(...lines: string[]): string {
+  const escape = (text: string) => text.replace(/&/g, "#amp;").replace(/"/g, "#quot;").replace(/</g, "#lt;").replace(/>/g, "#gt;");
+  return `"${lines.map(escape).join("<br/>")}"`;
 }
 
 /** Mermaid source (no code fences) of the trust chain; identical input gives identical output. */
@@ -64,7 +65,7 @@ export function renderTrustChainMermaid(input: TrustChainInput): string {
   const provider = input.oidcProvider === "create" ? "IAM OIDC provider (created)" : "IAM OIDC provider (existing)";
   lines.push(`  subgraph ecrAccount[${label(`ECR account ${input.ecr.accountId}`)}]`);
   lines.push("    direction TB");
-  lines.push(`    oidc{{${label(`${provider}<br/>audience sts.amazonaws.com`)}}}`);
+  lines.push(`    oidc{{${label(provider, "audience sts.amazonaws.com")}}}`);
   input.serviceAccounts.forEach((sa, i) => lines.push(`    role${i}[${label(`IAM role ${sa.roleName}`)}]`));
   repositories.forEach((r) => lines.push(`    ${repoId.get(r)}[(${label(`ECR ${r}`)})]`));
   lines.push("  end");

@@ -1,0 +1,47 @@
+/**
+ * The day-2 commands: `verify` (prove access after deploy), `init` (scaffold an environment file) and
+ * `diagram` (print the trust chain), apart from argument parsing so tests can call them directly.
+ */
+import { join } from "node:path";
+import { formatProblem, loadEnvironmentFile } from "../config/load";
+import { diagramInputOf, renderTrustChainMermaid } from "../diagram/mermaid";
+import { EXIT_COULD_NOT_RUN, exitCodeOf, toJson, toTable, wantsColour } from "../verify/report";
+import { verifyEnvironment } from "../verify/run";
+import type { CommonOptions } from "./commands";
+
+/** Loads `<dir>/<name>.json` alone: problems in other environment files must not stop a day-2 command. */
+function loadOne(opts: CommonOptions, name: string, exitCode: number) {
+  const result = loadEnvironmentFile(join(opts.environments, `${name}.json`));
+  if (!result.environment) {
+    for (const p of result.problems) process.stderr.write(`error: ${formatProblem(p)}\n`);
+    process.exitCode = exitCode;
+  }
+  return result.environment;
+}
+
+export interface VerifyCliOptions extends CommonOptions {
+  readonly env: string;
+  readonly json?: boolean;
+  readonly webIdentityTokenFile?: string;
+  readonly kubeconfig?: string;
+  readonly context?: string;
+}
+
+export async function runVerify(opts: VerifyCliOptions): Promise<void> {
+  const env = loadOne(opts, opts.env, EXIT_COULD_NOT_RUN);
+  if (!env) return;
+  const results = await verifyEnvironment(env, {
+    webIdentityTokenFile: opts.webIdentityTokenFile,
+    kubeconfig: opts.kubeconfig,
+    context: opts.context,
+  });
+  process.stdout.write(opts.json ? toJson(env.name, results) : toTable(env.name, results, wantsColour(process.stdout)));
+  process.exitCode = exitCodeOf(results);
+}
+
+export function runDiagram(opts: CommonOptions & { env: string; markdown?: boolean }): void {
+  const env = loadOne(opts, opts.env, 1);
+  if (!env) return;
+  const source = renderTrustChainMermaid(diagramInputOf(env));
+  process.stdout.write(opts.markdown ? `\`\`\`mermaid\n${source}\`\`\`\n` : source);
+}
