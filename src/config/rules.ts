@@ -4,6 +4,7 @@
  */
 import { Environment, issuerHost, partitionOf } from "./environment";
 import type { Problem } from "./load";
+import { ALL_REPOSITORIES } from "./patterns";
 import type { EnvironmentFile } from "./schema";
 import { imagePullCrossEnvironmentProblems, imagePullProblems } from "./image-pulls-rules";
 
@@ -30,10 +31,10 @@ export function fileProblems(config: EnvironmentFile): FieldProblem[] {
     });
   }
 
-  const checkArn = (path: string, arn: string | undefined, account: string, side: string) => {
+  const checkArn = (path: string, arn: string | undefined, account: string, side: string, noun = "a role") => {
     if (!arn) return;
     if (arnAccount(arn) !== account) {
-      problems.push({ path, message: `is in account ${arnAccount(arn)} but ${side} is ${account}; use a role of that account (got "${arn}")` });
+      problems.push({ path, message: `is in account ${arnAccount(arn)} but ${side} is ${account}; use ${noun} of that account (got "${arn}")` });
     }
     if (arnPartition(arn) !== partition) {
       problems.push({ path, message: `uses partition ${arnPartition(arn)} but the regions are in ${partition} (got "${arn}")` });
@@ -47,7 +48,7 @@ export function fileProblems(config: EnvironmentFile): FieldProblem[] {
     if (thumbprints !== undefined) {
       problems.push({ path: "ecr.oidcProvider", message: "set either \"thumbprints\" (create the provider) or \"existingArn\" (reuse one), not both" });
     }
-    checkArn("ecr.oidcProvider.existingArn", existingArn, config.ecr.accountId, "ecr.accountId (the role must live beside the provider it trusts)");
+    checkArn("ecr.oidcProvider.existingArn", existingArn, config.ecr.accountId, "ecr.accountId (the roles must live beside the provider they trust)", "an OIDC provider");
     const host = existingArn.replace(/^[^/]*\//, "");
     if (config.eks.issuerUrl && host !== issuerHost(config.eks.issuerUrl)) {
       problems.push({
@@ -74,6 +75,7 @@ export function fileProblems(config: EnvironmentFile): FieldProblem[] {
         problems.push({ path: `serviceAccounts[${i}].repositories[${j}]`, message: `repeats "${repo}"; list each repository once` });
       }
     });
+    problems.push(...guardrailProblems(config, sa, i));
     if (sa.permissionsBoundaryArn) {
       const account = arnAccount(sa.permissionsBoundaryArn);
       if (account !== "aws" && account !== config.ecr.accountId) {
@@ -84,6 +86,38 @@ export function fileProblems(config: EnvironmentFile): FieldProblem[] {
       }
     }
   });
+  return problems;
+}
+
+/**
+ * The opt-in guardrails (docs/safety.md): a wildcard subject or the all-repositories entry is refused
+ * unless the entry says, in so many words, that it accepts the risk.
+ */
+function guardrailProblems(config: EnvironmentFile, sa: EnvironmentFile["serviceAccounts"][number], i: number): FieldProblem[] {
+  const problems: FieldProblem[] = [];
+  if (sa.name.includes("*") && !sa.allowWildcardSubjects) {
+    problems.push({
+      path: `serviceAccounts[${i}].name`,
+      message:
+        `"${sa.name}" is a wildcard: the role would trust every service account of namespace "${sa.namespace}" whose name matches it; ` +
+        `give the exact service account name, or set "allowWildcardSubjects": true on this entry to accept that risk (see docs/safety.md)`,
+    });
+  }
+  const all = sa.repositories.indexOf(ALL_REPOSITORIES);
+  if (all >= 0 && !sa.allowAllRepositories) {
+    problems.push({
+      path: `serviceAccounts[${i}].repositories[${all}]`,
+      message:
+        `"*" grants ${sa.access} on every repository of account ${config.ecr.accountId} in ${config.ecr.region}, including ones created later; ` +
+        `list repositories or prefixes such as "team/*", or set "allowAllRepositories": true on this entry to accept that risk (see docs/safety.md)`,
+    });
+  }
+  if (all >= 0 && sa.repositories.length > 1) {
+    problems.push({
+      path: `serviceAccounts[${i}].repositories`,
+      message: `lists "*" and other entries; "*" already covers every repository, so list only "*" (or drop it)`,
+    });
+  }
   return problems;
 }
 
@@ -115,12 +149,27 @@ export function crossEnvironmentProblems(envs: readonly Environment[]): Problem[
   const states = new Map<string, Environment>();
   for (const env of envs) {
     const { eks, ecr } = env.config;
-    const issuerUrl = eks.issuerUrl;
-    if (env.oidcProvider.kind === "create" && issuerUrl) {
-      claim(providers, `${ecr.accountId} ${issuerUrl}`, env, "ecr.oidcProvider", (other) =>
-        `${other.file} already creates the OIDC provider for ${issuerUrl} in account ${ecr.accountId} (IAM allows one per issuer); ` +
-        `set "existingArn": "arn:${env.partition}:iam::${ecr.accountId}:oidc-provider/${issuerHost(issuerUrl)}" here instead`,
-      );
+    if (env.oidcProvider.kind === "create") {
+      // An environment without issuerUrl reads the issuer from the cluster at plan time, so it cannot be
+      // compared by URL here. A cluster has exactly one issuer, though: the same cluster (account, region,
+      // name) means the same issuer, so environments are compared by cluster as well as by URL.
+      const cluster = `${eks.accountId}/${eks.region}/${eks.clusterName}`;
+      const keys = [`${ecr.accountId} cluster ${cluster}`, ...(eks.issuerUrl ? [`${ecr.accountId} issuer ${eks.issuerUrl}`] : [])];
+      const other = keys.map((k) => providers.get(k)).find((o) => o !== undefined);
+      if (other) {
+        const issuer = eks.issuerUrl ?? other.config.eks.issuerUrl;
+        const arn = issuer
+          ? `"arn:${env.partition}:iam::${ecr.accountId}:oidc-provider/${issuerHost(issuer)}"`
+          : `the ARN of that provider (arn:${env.partition}:iam::${ecr.accountId}:oidc-provider/<issuer without https://>; ` +
+            `aws eks describe-cluster --name ${eks.clusterName} --region ${eks.region} --query cluster.identity.oidc.issuer)`;
+        problems.push({
+          file: env.file,
+          path: "ecr.oidcProvider",
+          message:
+            `${other.file} already creates the OIDC provider for ${issuer ?? `the issuer of cluster ${cluster}`} in account ${ecr.accountId} ` +
+            `(IAM allows one per issuer and account); set "existingArn": ${arn} here instead`,
+        });
+      } else for (const k of keys) providers.set(k, env);
     }
     env.serviceAccounts.forEach((sa, i) => {
       claim(roles, `${ecr.accountId} ${sa.roleName}`, env, `serviceAccounts[${i}].roleName`, (other) =>

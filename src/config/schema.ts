@@ -9,15 +9,15 @@ import { z } from "zod";
 import {
   ACCOUNT_ID,
   AWS_REGION,
-  ECR_REPOSITORY_PATTERN,
+  ECR_REPOSITORY_SELECTOR,
   IAM_PATH,
   IAM_ROLE_ARN,
   IAM_ROLE_NAME,
   ISSUER_URL,
   K8S_DNS_LABEL,
-  K8S_DNS_SUBDOMAIN,
   OIDC_PROVIDER_ARN,
   POLICY_ARN,
+  SERVICE_ACCOUNT_NAME,
   THUMBPRINT,
 } from "./patterns";
 import { ImagePullsSchema } from "./image-pulls-schema";
@@ -93,12 +93,34 @@ export const EcrSchema = z
   .describe("The account that holds the container images.");
 
 export const ServiceAccountSchema = z.strictObject({
-  namespace: z.string().regex(K8S_DNS_LABEL.re, `namespace ${K8S_DNS_LABEL.help}`).describe("Kubernetes namespace of the service account."),
-  name: z.string().regex(K8S_DNS_SUBDOMAIN.re, `name ${K8S_DNS_SUBDOMAIN.help}`).describe("Kubernetes service account name."),
+  namespace: z
+    .string()
+    .regex(K8S_DNS_LABEL.re, {
+      // A wildcard namespace would let any namespace (any tenant) take the role: never allowed, not even with the opt-in.
+      error: (iss) =>
+        String(iss.input).includes("*")
+          ? "namespace must be one exact namespace: wildcards are allowed only in \"name\" (with \"allowWildcardSubjects\": true)"
+          : `namespace ${K8S_DNS_LABEL.help}`,
+    })
+    .describe("Kubernetes namespace of the service account (always exact, never a wildcard)."),
+  name: z
+    .string()
+    .regex(SERVICE_ACCOUNT_NAME.re, `name ${SERVICE_ACCOUNT_NAME.help}`)
+    .describe("Kubernetes service account name; \"*\" or \"prefix*\" only with allowWildcardSubjects."),
+  allowWildcardSubjects: z
+    .boolean()
+    .default(false)
+    .describe(
+      "Opt-in: let name be \"*\" or \"prefix*\" (trust uses StringLike on :sub; :aud stays StringEquals). Anyone who can create a matching service account in the namespace gets the role, and no ServiceAccount object is created for a wildcard name. Default: false.",
+    ),
   repositories: z
-    .array(z.string().regex(ECR_REPOSITORY_PATTERN.re, ECR_REPOSITORY_PATTERN.help))
+    .array(z.string().regex(ECR_REPOSITORY_SELECTOR.re, ECR_REPOSITORY_SELECTOR.help))
     .min(1, "list at least one repository name (or prefix ending in '*')")
-    .describe("ECR repository names in the ECR account, or prefixes ending in '*' (e.g. \"team/*\")."),
+    .describe("ECR repository names in the ECR account, or prefixes ending in '*' (e.g. \"team/*\"); \"*\" only with allowAllRepositories."),
+  allowAllRepositories: z
+    .boolean()
+    .default(false)
+    .describe("Opt-in: allow the repository \"*\", every repository of the ECR account in ecr.region, including ones created later. Default: false."),
   access: z.enum(["pull", "push"]).default("pull").describe("\"pull\" (default): read images and metadata; \"push\": pull plus upload."),
   roleName: z
     .string()

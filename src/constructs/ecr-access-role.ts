@@ -20,8 +20,15 @@ export interface EcrAccessRoleProps {
   readonly issuerHost: string;
   /** Service account namespace. */
   readonly namespace: string;
-  /** Service account name. */
+  /**
+   * Service account name; `*` or `prefix*` only together with `allowWildcardSubject`, and then the trust
+   * matches `:sub` with StringLike (`:aud` stays StringEquals).
+   */
   readonly serviceAccountName: string;
+  /** Explicit opt-in for a wildcard `serviceAccountName` (docs/safety.md). Default: false, a wildcard throws. */
+  readonly allowWildcardSubject?: boolean;
+  /** Explicit opt-in for the repository `*` (every repository of the account and region). Default: false, `*` throws. */
+  readonly allowAllRepositories?: boolean;
   /** Role name. */
   readonly roleName: string;
   /** Role path. Default: `/`. */
@@ -56,6 +63,14 @@ export class EcrAccessRole extends Construct {
     if (props.repositories.length === 0) {
       throw new Error(`EcrAccessRole ${props.namespace}/${props.serviceAccountName}: give at least one repository`);
     }
+    // Defence in depth: the config rules already refuse these, but the construct must be safe on its own too.
+    const wildcard = props.serviceAccountName.includes("*");
+    if (wildcard && !props.allowWildcardSubject) {
+      throw new Error(`EcrAccessRole ${props.namespace}/${props.serviceAccountName}: a wildcard service account name needs allowWildcardSubject: true`);
+    }
+    if (props.namespace.includes("*") || props.namespace.includes("?") || props.serviceAccountName.includes("?")) {
+      throw new Error(`EcrAccessRole ${props.namespace}/${props.serviceAccountName}: the namespace must be exact and '?' is never allowed`);
+    }
     // aws_iam_policy_document, not jsonencode: the condition keys hold the issuer host, a computed value
     // when the issuer is read from the cluster, and cdktf renders computed object keys incorrectly.
     this.trustPolicy = new DataAwsIamPolicyDocument(this, "trust", {
@@ -68,7 +83,8 @@ export class EcrAccessRole extends Construct {
           principals: [{ type: "Federated", identifiers: [props.oidcProviderArn] }],
           condition: [
             {
-              test: "StringEquals",
+              // StringLike only for an opted-in wildcard name; the namespace part of the subject stays literal.
+              test: wildcard ? "StringLike" : "StringEquals",
               variable: `${props.issuerHost}:sub`,
               values: [`system:serviceaccount:${props.namespace}:${props.serviceAccountName}`],
             },
@@ -95,7 +111,9 @@ export class EcrAccessRole extends Construct {
       provider: props.provider,
       name: `ecr-${props.access}`,
       role: this.role.id,
-      policy: JSON.stringify(ecrAccessPolicy(props.repositoryScope, props.repositories, props.access)),
+      policy: JSON.stringify(
+        ecrAccessPolicy(props.repositoryScope, props.repositories, props.access, { allowAllRepositories: props.allowAllRepositories }),
+      ),
     });
     policy.overrideLogicalId(`${props.logicalId}_ecr`);
   }

@@ -6,7 +6,7 @@ import { NamespaceV1 } from "@cdktf/provider-kubernetes/lib/namespace-v1";
 import { KubernetesProvider } from "@cdktf/provider-kubernetes/lib/provider";
 import { ServiceAccountV1 } from "@cdktf/provider-kubernetes/lib/service-account-v1";
 import { Construct } from "constructs";
-import { MANAGED_BY_LABEL, ServiceAccountSpec, namespacesToCreate, serviceAccountAnnotations } from "./service-account-manifest";
+import { MANAGED_BY_LABEL, ServiceAccountSpec, isWildcardName, namespacesToCreate, serviceAccountAnnotations } from "./service-account-manifest";
 
 export interface KubernetesServiceAccountsProps {
   /** Provider of the cluster. */
@@ -27,7 +27,8 @@ export class KubernetesServiceAccounts extends Construct {
       ns.overrideLogicalId(/^[0-9]/.test(name) ? `_${name}` : name);
       namespaces.set(name, ns);
     }
-    for (const account of props.accounts) {
+    // Wildcard names get a role but no object: the user's own service accounts carry the annotation.
+    for (const account of props.accounts.filter((a) => !isWildcardName(a.name))) {
       const ns = namespaces.get(account.namespace);
       const sa = new ServiceAccountV1(this, `service-account-${account.logicalId}`, {
         provider: props.provider,

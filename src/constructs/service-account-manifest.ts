@@ -29,6 +29,15 @@ export function serviceAccountAnnotations(roleArn: string, options: { readonly i
   return annotations;
 }
 
+/**
+ * A wildcard name (`*`, `build-*`, allowed with `allowWildcardSubjects`) stands for service accounts the
+ * user creates: there is no single object to create, so neither mode emits one for it. Its role ARN is in
+ * the stack's `role_arns` output, for the user's own service accounts' annotation (docs/safety.md).
+ */
+export function isWildcardName(name: string): boolean {
+  return name.includes("*");
+}
+
 /** Namespaces to create, each once, in first-mention order. */
 export function namespacesToCreate(accounts: readonly ServiceAccountSpec[]): string[] {
   return [...new Set(accounts.filter((a) => a.createNamespace).map((a) => a.namespace))];
@@ -42,7 +51,7 @@ export function serviceAccountManifests(accounts: readonly ServiceAccountSpec[])
       kind: "Namespace",
       metadata: { name, labels: { ...MANAGED_BY_LABEL } },
     })),
-    ...accounts.map((a) => ({
+    ...accounts.filter((a) => !isWildcardName(a.name)).map((a) => ({
       apiVersion: "v1",
       kind: "ServiceAccount",
       metadata: {

@@ -69,6 +69,8 @@ export class EnvironmentStack extends TerraformStack {
           issuerHost: issuer.host,
           namespace: sa.namespace,
           serviceAccountName: sa.name,
+          allowWildcardSubject: sa.allowWildcardSubjects,
+          allowAllRepositories: sa.allowAllRepositories,
           roleName: sa.roleName,
           path: sa.path,
           permissionsBoundaryArn: sa.permissionsBoundaryArn,
