@@ -34,15 +34,15 @@ export const NAME_PREFIX: Pattern = {
 
 /** The `service_accounts` element type; `create_namespace` is only used by the full module and the manifests. */
 export const SERVICE_ACCOUNT_TYPE = `map(object({
-    namespace                = string
-    name                     = string
-    repositories             = list(string)
-    access                   = optional(string, "pull")
-    role_name                = optional(string)
-    path                     = optional(string, "/")
-    permissions_boundary_arn = optional(string)
-    max_session_duration     = optional(number, 3600)
-    create_namespace         = optional(bool, false)
+    namespace                = string,
+    name                     = string,
+    repositories             = list(string),
+    access                   = optional(string, "pull"),
+    role_name                = optional(string),
+    path                     = optional(string, "/"),
+    permissions_boundary_arn = optional(string),
+    max_session_duration     = optional(number, 3600),
+    create_namespace         = optional(bool, false),
   }))`;
 
 /**
