@@ -82,6 +82,8 @@ export function scalingTable(points: readonly ScalePoint[]): string {
 export interface GrowthRow {
   readonly along: "environments" | "service accounts";
   readonly fixed: string;
+  /** The count held fixed along the row (service accounts per environment, or environments). */
+  readonly fixedCount: number;
   readonly time: LinearFit & { marginal: number };
   readonly mem?: LinearFit & { marginal: number };
 }
@@ -91,7 +93,7 @@ export function growth(points: readonly ScalePoint[]): GrowthRow[] {
   const envCounts = [...new Set(points.map((p) => p.environments))].sort((a, b) => a - b);
   const saCounts = [...new Set(points.map((p) => p.serviceAccounts))].sort((a, b) => a - b);
   const rows: GrowthRow[] = [];
-  const fit = (along: GrowthRow["along"], fixed: string, series: ScalePoint[], x: (p: ScalePoint) => number) => {
+  const fit = (along: GrowthRow["along"], fixedCount: number, fixed: string, series: ScalePoint[], x: (p: ScalePoint) => number) => {
     if (series.length < 3) return;
     const xs = series.map(x);
     const ts = series.map((p) => wall(p.runs).median);
@@ -99,10 +101,10 @@ export function growth(points: readonly ScalePoint[]): GrowthRow[] {
     const time = { ...linearFit(xs, ts), marginal: marginalCostRatio(xs, ts) };
     const known = ms.every((m): m is number => m !== undefined);
     const mem = known ? { ...linearFit(xs, ms as number[]), marginal: marginalCostRatio(xs, ms as number[]) } : undefined;
-    rows.push({ along, fixed, time, mem });
+    rows.push({ along, fixed, fixedCount, time, mem });
   };
-  for (const s of saCounts) fit("environments", `${s} service account(s) each`, points.filter((p) => p.serviceAccounts === s), (p) => p.environments);
-  for (const e of envCounts) fit("service accounts", `${e} environment(s)`, points.filter((p) => p.environments === e), (p) => p.serviceAccounts);
+  for (const s of saCounts) fit("environments", s, `${s} service account(s) each`, points.filter((p) => p.serviceAccounts === s), (p) => p.environments);
+  for (const e of envCounts) fit("service accounts", e, `${e} environment(s)`, points.filter((p) => p.environments === e), (p) => p.serviceAccounts);
   return rows;
 }
 

@@ -157,12 +157,27 @@ function targets(series: readonly Series[], points: readonly ScalePoint[], tests
     out.push({ what: "100 environments x 10 service accounts: wall", goal: "< 5 s", measured: seconds(bw), met: bw < 5000 });
     out.push({ what: "100 environments x 10 service accounts: memory", goal: "< 400 MiB", measured: bm ? mib(bm) : "n/a", met: bm ? bm < 400 * MiB : undefined });
   }
-  const rows = growth(points);
-  const worst = (pick: (r: (typeof rows)[number]) => number | undefined) => Math.max(...rows.map(pick).filter((v): v is number => v !== undefined && !Number.isNaN(v)));
-  const wt = worst((r) => r.time.marginal);
-  const wm = worst((r) => r.mem?.marginal);
-  out.push({ what: "time grows linearly", goal: `marginal cost ratio <= ${LINEAR_LIMIT}`, measured: `worst ${wt.toFixed(2)}`, met: wt <= LINEAR_LIMIT });
-  out.push({ what: "memory grows linearly", goal: `marginal cost ratio <= ${LINEAR_LIMIT}`, measured: `worst ${wm.toFixed(2)}`, met: wm <= LINEAR_LIMIT });
+  // Judged on the row with the most work along each axis: in the small rows the added work is within run-to-run noise.
+  const all = growth(points);
+  const rows = (["environments", "service accounts"] as const).flatMap((along) => {
+    const candidates = all.filter((r) => r.along === along);
+    const most = Math.max(...candidates.map((r) => r.fixedCount));
+    return candidates.filter((r) => r.fixedCount === most);
+  });
+  const where = rows.map((r) => `${r.along} at ${r.fixed}`).join("; ");
+  for (const [what, pick] of [
+    ["time grows linearly", (r: (typeof rows)[number]) => r.time.marginal],
+    ["memory grows linearly", (r: (typeof rows)[number]) => r.mem?.marginal],
+  ] as const) {
+    const values = rows.map(pick).filter((v): v is number => v !== undefined && !Number.isNaN(v));
+    const goal = `marginal cost ratio <= ${LINEAR_LIMIT}`;
+    if (values.length === 0) {
+      out.push({ what, goal, measured: `n/a: no increase above noise (${where})` });
+      continue;
+    }
+    const worst = Math.max(...values);
+    out.push({ what, goal, measured: `worst ${worst.toFixed(2)} (${where})`, met: worst <= LINEAR_LIMIT });
+  }
   if (tests?.unitMs !== undefined) out.push({ what: "unit tier (jest without integration)", goal: "< 20 s", measured: seconds(tests.unitMs), met: tests.unitMs < 20_000 });
   if (tests?.suiteMs !== undefined) out.push({ what: "whole jest suite", goal: "< 4 min", measured: seconds(tests.suiteMs), met: tests.suiteMs < 240_000 });
   return out;
