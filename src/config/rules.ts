@@ -173,7 +173,8 @@ export function crossEnvironmentProblems(envs: readonly Environment[]): Problem[
     }
     env.serviceAccounts.forEach((sa, i) => {
       claim(roles, `${ecr.accountId} ${sa.roleName}`, env, `serviceAccounts[${i}].roleName`, (other) =>
-        `role "${sa.roleName}" in account ${ecr.accountId} is also created by ${other === env ? "another service account of this file" : other.file}; give one of them another roleName`,
+        `role "${sa.roleName}"${env.config.serviceAccounts[i].roleName ? "" : " (derived from <environment>-<namespace>-<name>)"} in account ${ecr.accountId} ` +
+        `is also created by ${other === env ? "another service account of this file" : other.file}; give one of them another "roleName"`,
       );
       claim(accounts, `${eks.accountId} ${eks.region} ${eks.clusterName} ${sa.namespace}/${sa.name}`, env, `serviceAccounts[${i}]`, (other) =>
         `service account ${sa.namespace}/${sa.name} of cluster ${eks.clusterName} is also managed by ${other.file}; keep it in one environment and list all its repositories there`,
