@@ -21,8 +21,8 @@ tierDescribe(INTEGRATION_TIER, integrationTier())("moto_server test support", ()
   it("starts on a free 127.0.0.1 port and keeps two assumed accounts apart", async () => {
     moto = await startMoto();
     expect(moto.endpoint).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
-    const a = await accountClients(moto.endpoint, "111111111111");
-    const b = await accountClients(moto.endpoint, "222222222222");
+    const a = await accountClients({ endpoint: moto.endpoint, accountId: "111111111111" });
+    const b = await accountClients({ endpoint: moto.endpoint, accountId: "222222222222" });
     clients.push(a, b);
     expect((await a.sts.send(new GetCallerIdentityCommand({}))).Account).toBe("111111111111");
     expect((await b.sts.send(new GetCallerIdentityCommand({}))).Account).toBe("222222222222");

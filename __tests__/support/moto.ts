@@ -18,12 +18,15 @@ import { AssumeRoleCommand, STSClient } from "@aws-sdk/client-sts";
 /** Dummy base credentials: moto accepts any; real AWS would reject them (so nothing leaks to a real account). */
 export const DUMMY_CREDENTIALS = { accessKeyId: "testing", secretAccessKey: "testing" } as const;
 
-/** Environment for child processes (terraform, aws CLI) that must only ever talk to the emulator. */
-export const DUMMY_CREDENTIALS_ENV: Record<string, string> = {
+/**
+ * Environment for child processes (terraform, aws CLI) that must only ever talk to the emulator: dummy
+ * keys, and none of the user's profiles or session tokens (`undefined` = remove the variable).
+ */
+export const DUMMY_CREDENTIALS_ENV: Record<string, string | undefined> = {
   AWS_ACCESS_KEY_ID: DUMMY_CREDENTIALS.accessKeyId,
   AWS_SECRET_ACCESS_KEY: DUMMY_CREDENTIALS.secretAccessKey,
-  AWS_SESSION_TOKEN: "",
-  AWS_PROFILE: "",
+  AWS_SESSION_TOKEN: undefined,
+  AWS_PROFILE: undefined,
   AWS_CONFIG_FILE: "/dev/null",
   AWS_SHARED_CREDENTIALS_FILE: "/dev/null",
   AWS_EC2_METADATA_DISABLED: "true",
@@ -121,20 +124,25 @@ export interface AwsCredentials {
   readonly sessionToken?: string;
 }
 
-/** Client settings that send every call to the emulator. */
-export function clientConfig(endpoint: string, region: string, credentials: AwsCredentials = DUMMY_CREDENTIALS) {
-  return { endpoint, region, credentials, maxAttempts: 2 };
+/**
+ * Client settings. With an endpoint (an emulator) every call goes there, signed with the dummy keys unless
+ * other credentials are given; without one (real AWS) the SDK's default credential chain applies.
+ */
+export function clientConfig(endpoint: string | undefined, region: string, credentials?: AwsCredentials) {
+  if (endpoint === undefined) return { region, credentials, maxAttempts: 3 };
+  return { endpoint, region, credentials: credentials ?? DUMMY_CREDENTIALS, maxAttempts: 2 };
 }
 
-/** Credentials that act in `accountId`, obtained the way a user's tooling would: sts:AssumeRole into a role there. */
-export async function assumeAccount(endpoint: string, accountId: string, region = "us-east-1", roleName = "test-admin"): Promise<AwsCredentials> {
+/**
+ * Credentials that act in the role's account, obtained the way a user's tooling would: sts:AssumeRole.
+ * `endpoint` undefined = real AWS with the caller's own credentials.
+ */
+export async function assumeRole(endpoint: string | undefined, roleArn: string, region = "us-east-1"): Promise<AwsCredentials> {
   const sts = new STSClient(clientConfig(endpoint, region));
   try {
-    const out = await sts.send(
-      new AssumeRoleCommand({ RoleArn: `arn:aws:iam::${accountId}:role/${roleName}`, RoleSessionName: "eks-ecr-access-tests" }),
-    );
+    const out = await sts.send(new AssumeRoleCommand({ RoleArn: roleArn, RoleSessionName: "eks-ecr-access-tests" }));
     const c = out.Credentials;
-    if (!c?.AccessKeyId || !c.SecretAccessKey) throw new Error(`sts:AssumeRole into ${accountId} returned no credentials`);
+    if (!c?.AccessKeyId || !c.SecretAccessKey) throw new Error(`sts:AssumeRole into ${roleArn} returned no credentials`);
     return { accessKeyId: c.AccessKeyId, secretAccessKey: c.SecretAccessKey, sessionToken: c.SessionToken };
   } finally {
     sts.destroy();
@@ -153,15 +161,28 @@ export interface AccountClients {
   destroy(): void;
 }
 
-export async function accountClients(endpoint: string, accountId: string, region = "us-east-1"): Promise<AccountClients> {
-  const credentials = await assumeAccount(endpoint, accountId, region);
+export interface AccountClientsOptions {
+  /** Emulator endpoint; undefined = real AWS. */
+  readonly endpoint: string | undefined;
+  /** Account to act in. */
+  readonly accountId: string;
+  /** Role to assume there. Default: `arn:aws:iam::<accountId>:role/eks-ecr-access-it` (on moto any name works). */
+  readonly roleArn?: string;
+  /** Region of the clients. Default: us-east-1. */
+  readonly region?: string;
+}
+
+export async function accountClients(options: AccountClientsOptions): Promise<AccountClients> {
+  const { endpoint, accountId } = options;
+  const region = options.region ?? "us-east-1";
+  const credentials = await assumeRole(endpoint, options.roleArn ?? `arn:aws:iam::${accountId}:role/eks-ecr-access-it`, region);
   const config = clientConfig(endpoint, region, credentials);
   const clients = {
     iam: new IAMClient(config),
     eks: new EKSClient(config),
     ecr: new ECRClient(config),
-    // moto serves S3 on the same host, so virtual-host-style bucket names cannot resolve: path style.
-    s3: new S3Client({ ...config, forcePathStyle: true }),
+    // Emulators serve S3 on one host, so virtual-host-style bucket names cannot resolve: path style.
+    s3: new S3Client({ ...config, forcePathStyle: endpoint !== undefined }),
     sts: new STSClient(config),
   };
   return {

@@ -77,8 +77,8 @@ export interface TerraformResult {
 }
 
 export interface TerraformOptions {
-  /** Extra environment (credentials, TF_VAR_...). Merged over the test process's environment. */
-  readonly env?: Record<string, string>;
+  /** Extra environment (credentials, TF_VAR_...), merged over the test process's; `undefined` removes a variable. */
+  readonly env?: Record<string, string | undefined>;
   /** Exit codes that count as success. Default: [0]. `plan -detailed-exitcode` uses 2 for "changes". */
   readonly okCodes?: readonly number[];
   /** Kill terraform after this many ms. Default: 120000. */
@@ -91,7 +91,7 @@ export interface TerraformOptions {
  */
 export function terraform(dir: string, args: readonly string[], options: TerraformOptions = {}): Promise<TerraformResult> {
   const okCodes = options.okCodes ?? [0];
-  const env = {
+  const env: Record<string, string | undefined> = {
     ...process.env,
     TF_IN_AUTOMATION: "1",
     CHECKPOINT_DISABLE: "1",
@@ -102,7 +102,7 @@ export function terraform(dir: string, args: readonly string[], options: Terrafo
     TF_LOG: "",
     ...options.env,
   };
-  for (const key of Object.keys(env)) if (key.startsWith("TF_CLI_ARGS_")) delete env[key];
+  for (const key of Object.keys(env)) if (key.startsWith("TF_CLI_ARGS_") || env[key] === undefined) delete env[key];
   const fullArgs = [...args];
   if (!fullArgs.includes("-no-color")) fullArgs.splice(1, 0, "-no-color");
   const wantsInput = ["init", "apply", "plan", "destroy", "import", "refresh"].includes(fullArgs[0]);

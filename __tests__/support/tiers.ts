@@ -26,15 +26,15 @@ function canRun(command: string, args: readonly string[] = ["--help"]): boolean 
 
 /**
  * Whether the integration tier can run here: terraform, a provider mirror with hashicorp/aws and
- * moto_server are all required. Every missing piece is listed in the reason.
+ * moto_server (unless `needsMoto: false`) are all required. Every missing piece is listed in the reason.
  */
-export function integrationTier(): TierStatus {
+export function integrationTier(options: { needsMoto?: boolean } = {}): TierStatus {
   const missing: string[] = [];
   if (!terraformVersion()) missing.push("terraform not found (install Terraform >= 1.10 on the PATH, or set EKS_ECR_ACCESS_TERRAFORM)");
   const plugins = locatePluginDir();
   if ("problem" in plugins) missing.push(plugins.problem);
   const moto = process.env.MOTO_SERVER || "moto_server";
-  if (!canRun(moto)) missing.push(`${moto} not found (pip install "moto[server]", or set MOTO_SERVER)`);
+  if (options.needsMoto !== false && !canRun(moto)) missing.push(`${moto} not found (pip install "moto[server]", or set MOTO_SERVER)`);
   return missing.length === 0 ? { available: true } : { available: false, reason: missing.join("; ") };
 }
 
