@@ -5,6 +5,7 @@ import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { App } from "cdktf";
 import type { Environment } from "./config/environment";
+import { injectFault } from "./output/fault-injection";
 import { EnvironmentStack } from "./stacks/environment-stack";
 import { imagePullFiles } from "./stacks/image-pulls";
 
@@ -21,6 +22,7 @@ export function buildApp(environments: readonly Environment[], outdir?: string):
 export function synthesizeApp(environments: readonly Environment[], outdir?: string): string {
   const { app, stacks } = buildApp(environments, outdir);
   app.synth();
+  injectFault("synth-mid-way");
   for (const stack of stacks) {
     if (stack.manifest) writeFileSync(join(app.outdir, "stacks", stack.env.name, MANIFEST_FILE), stack.manifest);
     // Node-side files of image pulls (kubelet config, RBAC, hand-off statements): docs/image-pulls.md.

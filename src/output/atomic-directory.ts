@@ -2,23 +2,63 @@
  * Replace a whole output directory or nothing: the new content is written beside it and swapped in with
  * renames, so a failure at any point leaves the previous directory exactly as it was.
  */
-import { existsSync, mkdirSync, renameSync, rmSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, renameSync, rmSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
+import { injectFault } from "./fault-injection";
 
 export interface ReplaceOptions {
   /** Paths (relative to the directory) to carry from the old content into the new, e.g. `stacks/dev/.terraform`. */
   readonly keep?: (oldDir: string, newDir: string) => void;
 }
 
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
+/**
+ * Cleans up after a run that was killed (SIGKILL, power loss) before it could clean up itself: temporary
+ * `.<name>.new-<pid>-<ms>` folders of dead processes are deleted; a `.<name>.old-*` folder of a dead process
+ * is put back when the target is missing (killed between the two renames), deleted otherwise. Folders of
+ * live processes (a concurrent run) are left alone. Returns what it did, for messages and tests.
+ */
+export function recoverInterrupted(target: string): string[] {
+  const parent = dirname(target);
+  if (!existsSync(parent)) return [];
+  const done: string[] = [];
+  const leftover = new RegExp(`^\\.${basename(target).replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}\\.(new|old)-(\\d+)-(\\d+)$`);
+  const found = readdirSync(parent)
+    .map((name) => ({ name, m: leftover.exec(name) }))
+    .filter((f) => f.m && Number(f.m[2]) !== process.pid && !isAlive(Number(f.m[2])))
+    .sort((a, b) => Number(b.m![3]) - Number(a.m![3]));
+  for (const { name, m } of found) {
+    const path = join(parent, name);
+    if (m![1] === "old" && !existsSync(target)) {
+      renameSync(path, target);
+      done.push(`restored ${target} from ${name}`);
+    } else {
+      rmSync(path, { recursive: true, force: true });
+      done.push(`removed ${name}`);
+    }
+  }
+  return done;
+}
+
 export function replaceDirectory(target: string, write: (tmpDir: string) => void, options: ReplaceOptions = {}): void {
   const parent = dirname(target);
   mkdirSync(parent, { recursive: true });
+  for (const line of recoverInterrupted(target)) process.stderr.write(`note: interrupted earlier run: ${line}\n`);
   const stamp = `${process.pid}-${Date.now()}`;
   const tmp = join(parent, `.${basename(target)}.new-${stamp}`);
   const old = join(parent, `.${basename(target)}.old-${stamp}`);
   try {
     write(tmp);
     if (existsSync(target) && options.keep) options.keep(target, tmp);
+    injectFault("before-swap");
   } catch (e) {
     rmSync(tmp, { recursive: true, force: true });
     throw e;
@@ -26,6 +66,7 @@ export function replaceDirectory(target: string, write: (tmpDir: string) => void
   const hadTarget = existsSync(target);
   if (hadTarget) renameSync(target, old);
   try {
+    injectFault("between-renames");
     renameSync(tmp, target);
   } catch (e) {
     if (hadTarget) renameSync(old, target);
