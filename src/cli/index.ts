@@ -8,6 +8,7 @@ import { runSchema, runSynth, runValidate } from "./commands";
 import { runGenerate } from "./generate";
 import { runDiagram, runVerify } from "./day2";
 import { runInit } from "./init";
+import { runCheckPolicies } from "./check-policies";
 
 const program = new Command()
   .name("eks-ecr-access")
@@ -65,6 +66,12 @@ program
   .addOption(new Option("--service-accounts <mode>", "create service accounts with terraform, or emit a manifest").choices(["terraform", "manifest"]))
   .option("--create-namespace", "also create the namespace")
   .action((name: string, opts) => runInit({ ...program.opts(), ...opts, name }));
+
+program
+  .command("check-policies")
+  .description("before applying: refuse if an ECR policy this environment owns (imagePulls \"owned\") holds statements the file does not declare; exit 0 ok, 1 refused, 2 could not run")
+  .requiredOption("-e, --env <name>", "environment to check")
+  .action((opts) => runCheckPolicies({ ...program.opts(), ...opts }));
 
 program
   .command("diagram")
