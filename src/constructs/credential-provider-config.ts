@@ -49,8 +49,8 @@ export function credentialProviderConfig(audience: string): object {
           serviceAccountTokenAudience: audience,
           // Credentials are per service account (per role), never shared between pods of different accounts.
           cacheType: "ServiceAccount",
-          // false: pods whose service account has no ecr-role-arn annotation (system pods, everything else)
-          // keep pulling with the node role, exactly as before.
+          // false: the provider is still called for pods without a service-account token (static pods). Pods
+          // whose service account lacks the ecr-role-arn annotation fall back to the node role in the provider.
           requireServiceAccount: false,
           optionalServiceAccountAnnotationKeys: [ECR_ROLE_ARN_ANNOTATION],
         },
