@@ -7,6 +7,7 @@ import { formatProblem, loadEnvironmentFile } from "../config/load";
 import { diagramInputOf, renderTrustChainMermaid } from "../diagram/mermaid";
 import { EXIT_COULD_NOT_RUN, exitCodeOf, toJson, toTable, wantsColour } from "../verify/report";
 import { verifyEnvironment } from "../verify/run";
+import { smokeTestJobManifests } from "../verify/smoke-test-job";
 import type { CommonOptions } from "./commands";
 
 /** Loads `<dir>/<name>.json` alone: problems in other environment files must not stop a day-2 command. */
@@ -27,9 +28,14 @@ export interface VerifyCliOptions extends CommonOptions {
   readonly context?: string;
 }
 
-export async function runVerify(opts: VerifyCliOptions): Promise<void> {
+export async function runVerify(opts: VerifyCliOptions & { emitJob?: boolean }): Promise<void> {
   const env = loadOne(opts, opts.env, EXIT_COULD_NOT_RUN);
   if (!env) return;
+  if (opts.emitJob) {
+    // The in-cluster half of verify: printed for kubectl apply, no AWS call made.
+    process.stdout.write(smokeTestJobManifests(env));
+    return;
+  }
   const results = await verifyEnvironment(env, {
     webIdentityTokenFile: opts.webIdentityTokenFile,
     kubeconfig: opts.kubeconfig,

@@ -42,6 +42,7 @@ program
   .option("--web-identity-token-file <file>", "service-account token (kubectl create token SA --audience sts.amazonaws.com): assume the role with it and call ECR")
   .option("--kubeconfig <file>", "kubeconfig for the service-account checks (default: $KUBECONFIG, ~/.kube/config)")
   .option("--context <name>", "kubeconfig context of the cluster; the service-account checks run when this or --kubeconfig is given")
+  .option("--emit-job", "print a smoke-test Job per service account (runs as it in the cluster, lists images) instead of checking")
   .action((opts) => runVerify({ ...program.opts(), ...opts }));
 
 program

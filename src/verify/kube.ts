@@ -70,9 +70,8 @@ export async function checkServiceAccounts(env: Environment, options: KubeOption
       detail: `context ${context} points at ${server}, cluster ${env.config.eks.clusterName} is ${options.clusterEndpoint}`,
       fix: `aws eks update-kubeconfig --name ${env.config.eks.clusterName} --region ${env.config.eks.region}, then pass that context with --context`,
     });
-    return results;
-  }
-  results.push({ id: "k8s.context", subject: context, status: "pass", detail: `server ${server ?? "unknown"}` });
+    // The service accounts are still read (and reported): what that cluster holds helps find the mix-up.
+  } else results.push({ id: "k8s.context", subject: context, status: "pass", detail: `server ${server ?? "unknown"}` });
   const core = kc.makeApiClient(k8s.CoreV1Api);
   for (const sa of env.serviceAccounts) {
     const subject = `${sa.namespace}/${sa.name}`;

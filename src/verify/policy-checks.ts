@@ -111,9 +111,14 @@ export function judgePermissions(docs: readonly PolicyDocument[], expected: Expe
     const denied = expected.scopedActions.filter((a) => evaluate(docs, a, resource) !== "allowed");
     if (denied.length) missing.push(`${resource.replace(/^.*:repository\//, "")}: ${denied.join(", ")}`);
   }
-  const excess = excessGrants(docs, expected);
-  const shown = excess.slice(0, 5).map((e) => `${e.action} on ${e.resource}${e.sid ? ` (${e.sid})` : ""}`);
-  if (excess.length > 5) shown.push(`${excess.length - 5} more`);
+  // Grouped per statement and resource: an `ecr:*` grant is one finding with a count, not 60 lines.
+  const groups = new Map<string, string[]>();
+  for (const e of excessGrants(docs, expected)) {
+    const key = `${e.sid ? `statement ${e.sid}` : "a statement"} allows on ${e.resource}`;
+    groups.set(key, [...(groups.get(key) ?? []), e.action]);
+  }
+  const excess = [...groups.keys()];
+  const shown = [...groups].map(([key, actions]) => `${key}: ${actions.length > 4 ? `${actions.length} actions (${actions.slice(0, 4).join(", ")}, ...)` : actions.join(", ")}`);
   return {
     complete: missing.length
       ? { ok: false, detail: `not allowed: ${missing.join("; ")}` }

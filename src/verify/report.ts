@@ -54,7 +54,7 @@ export function toTable(environment: string, results: readonly CheckResult[], co
   results.forEach((r, i) => {
     const cells = rows[i];
     const text = line(cells);
-    out.push(paint(r.status, cells[0].padEnd(widths[0])) + text.slice(widths[0]));
+    out.push(paint(r.status, cells[0]) + text.slice(cells[0].length));
     if (r.status !== "pass" && r.fix) out.push(`${" ".repeat(widths[0] + 2)}fix: ${r.fix}`);
   });
   const code = exitCodeOf(results);

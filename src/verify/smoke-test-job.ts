@@ -1,14 +1,12 @@
 /**
  * A per-environment smoke test to run inside the cluster: one Kubernetes Job per service account that
  * runs as that service account (so the pod identity webhook injects the role) and uses the aws CLI to
- * show who it is, get an ECR auth token and list images of each named repository. Written next to the
- * stack by `synth` as `smoke-test-jobs.yaml`; applying it is up to the user.
+ * show who it is, get an ECR auth token and list images of each named repository. Printed by
+ * `verify --env NAME --emit-job` (opt-in: it is something to run in the cluster, not part of the stack).
  */
 import { stringify } from "yaml";
 import type { Environment } from "../config/environment";
 import { MANAGED_BY_LABEL } from "../constructs/service-account-manifest";
-
-export const SMOKE_TEST_FILE = "smoke-test-jobs.yaml";
 
 /**
  * The aws CLI image, pinned (a moving tag would make the synthesized output change by itself). Override by
@@ -85,6 +83,6 @@ export function smokeTestJobManifests(env: Environment): string {
       },
     },
   }));
-  const header = `# Smoke test for environment ${env.name}: kubectl apply -f ${SMOKE_TEST_FILE}; kubectl logs -n NAMESPACE job/NAME\n`;
+  const header = `# Smoke test for environment ${env.name}: kubectl apply -f FILE; then kubectl logs -n NAMESPACE job/NAME\n`;
   return header + docs.map((d) => stringify(d, { lineWidth: 0 })).join("---\n");
 }

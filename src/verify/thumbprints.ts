@@ -3,6 +3,7 @@
  * "tls" the stack reads the chain itself at every plan, and with "none" IAM uses its own trusted CAs.
  */
 import { X509Certificate, createHash } from "node:crypto";
+import { isIP } from "node:net";
 import { connect, type PeerCertificate, type DetailedPeerCertificate } from "node:tls";
 import type { Environment } from "../config/environment";
 import { redeploy, type ProviderState } from "./checks";
@@ -16,12 +17,15 @@ export interface ChainCertificate {
 
 /**
  * The certificate chain `host:port` presents, leaf first, completed up to a root from Node's CA store
- * when the server leaves it out. Rejects on network errors and after `timeoutMs`.
+ * (or `ca`) when the server leaves it out. Rejects on network errors and after `timeoutMs`.
  */
 export function fetchChain(url: string, timeoutMs = 5000, ca?: string): Promise<ChainCertificate[]> {
   const u = new URL(url);
   return new Promise((resolve, reject) => {
-    const socket = connect({ host: u.hostname, port: Number(u.port || 443), servername: u.hostname, ca, timeout: timeoutMs }, () => {
+    // rejectUnauthorized off: only certificates are read, nothing is sent, and an issuer whose chain Node
+    // does not trust is exactly the case where pinned thumbprints matter.
+    const options = { host: u.hostname, port: Number(u.port || 443), servername: isIP(u.hostname) ? undefined : u.hostname, ca, timeout: timeoutMs, rejectUnauthorized: false };
+    const socket = connect(options, () => {
       const chain: ChainCertificate[] = [];
       const seen = new Set<string>();
       let c: DetailedPeerCertificate | PeerCertificate | undefined = socket.getPeerCertificate(true);
