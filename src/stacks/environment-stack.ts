@@ -15,6 +15,7 @@ import { IssuerOidcProvider } from "../constructs/issuer-oidc-provider";
 import { KubernetesServiceAccounts } from "../constructs/kubernetes-service-accounts";
 import { serviceAccountManifests } from "../constructs/service-account-manifest";
 import { configureBackend } from "./backend";
+import { useTfcDynamicCredentials } from "./tfc-dynamic-credentials";
 import { addImagePulls, extraClientIds, trustedAudiences } from "./image-pulls";
 
 export const MANAGED_BY_TAG = { "managed-by": "eks-ecr-access" };
@@ -45,6 +46,9 @@ export class EnvironmentStack extends TerraformStack {
       sessionName: `eks-ecr-access-${env.name}`,
       endpoints: awsEndpoints,
     }).provider;
+
+    // In HCP Terraform each provider can get its own account's role through tagged dynamic credentials.
+    if (env.config.backend.type === "cloud") useTfcDynamicCredentials(this, { eks: eksAccount, ecr: ecrAccount });
 
     const createServiceAccounts = kubernetes.serviceAccounts === "terraform";
     const issuer = new ClusterIssuer(this, "issuer", {
