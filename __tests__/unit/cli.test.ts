@@ -38,6 +38,10 @@ test("synth writes one stack per example environment, plus manifest-mode YAML", 
     "manifest.json",
     "stacks/dev/cdk.tf.json",
     "stacks/prod/cdk.tf.json",
+    // prod uses image pulls (docs/image-pulls.md): kubelet config, node RBAC, node-pull hand-off.
+    "stacks/prod/kubelet-credential-provider-config.json",
+    "stacks/prod/kubelet-image-pull-rbac.yaml",
+    "stacks/prod/node-image-pulls.json",
     "stacks/staging/cdk.tf.json",
     "stacks/staging/service-accounts.yaml",
   ]);
