@@ -15,6 +15,8 @@ import {
   registryPolicyDocument,
   repositoryPolicyDocument,
 } from "../../src/constructs/image-pull-policy";
+import { repositoryLogicalId } from "../../src/constructs/node-pull-repository-policy";
+import { nodeRoleLogicalId, roleNameOf } from "../../src/constructs/node-role-ecr-pull-policy";
 import { baseEnvironment, problemsOf } from "../support/environments";
 
 // Written out on purpose (not imported): if the generator ever grants node roles more, these tests fail.
@@ -60,6 +62,23 @@ describe("policy documents", () => {
         { Sid: "PullImagesFromEcrAccount", Effect: "Allow", Action: NODE_PULL, Resource: [repoArn("team/app"), repoArn("team/base-*")] },
       ],
     });
+  });
+});
+
+describe("logical ids", () => {
+  test("repository ids are valid Terraform identifiers and distinct for names that differ only in separators", () => {
+    const names = ["a/b-c", "a/b.c", "a/b_c", "a-b/c", "a.b/c", "a/b/c"];
+    const ids = names.map(repositoryLogicalId);
+    expect(new Set(ids).size).toBe(names.length);
+    for (const id of ids) expect(id).toMatch(/^[A-Za-z_][A-Za-z0-9_-]*$/);
+  });
+
+  test("node role ids: the name when it is a valid identifier, else sanitized plus a hash of the real name", () => {
+    expect(nodeRoleLogicalId("eks-node")).toBe("node_role_pull_eks-node");
+    const [a, b] = [nodeRoleLogicalId("node+a"), nodeRoleLogicalId("node=a")];
+    expect(a).toMatch(/^node_role_pull_node_a_[0-9a-f]{8}$/);
+    expect(a).not.toBe(b);
+    expect(roleNameOf("arn:aws:iam::111111111111:role/eks/nodes/ng-1")).toBe("ng-1");
   });
 });
 
