@@ -58,5 +58,7 @@ describe("generated/", () => {
       expect(text).not.toContain(fresh);
     }
     expect(files(fresh).filter((f) => f.startsWith("stacks/") && f.endsWith("/cdk.tf.json")).length).toBeGreaterThan(0);
+    // Nothing else: no scratch folders of cdktf or of the generator left behind.
+    expect(readdirSync(fresh).sort()).toEqual(["modules", "stacks"]);
   });
 });

@@ -8,7 +8,8 @@
  *
  * The output depends only on the sources and the environment files: no time, no machine paths.
  */
-import { mkdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { App } from "cdktf";
 import { synthesizeApp } from "../app";
@@ -50,7 +51,16 @@ and creates the annotated service accounts in the cluster (\`kubernetes\`).`;
 /** Writes both modules into `<dir>/modules`. */
 export function writeModules(dir: string): void {
   // Never synthesized to disk: each stack's JSON is taken in memory, cleaned and written as main.tf.json.
-  const app = new App({ stackTraces: false, outdir: join(dir, ".cdktf-unused") });
+  // cdktf still creates the App's outdir, so it gets a throw-away one outside the output.
+  const scratch = mkdtempSync(join(tmpdir(), "eks-ecr-access-modules-"));
+  try {
+    writeModuleFiles(dir, new App({ stackTraces: false, outdir: scratch }));
+  } finally {
+    rmSync(scratch, { recursive: true, force: true });
+  }
+}
+
+function writeModuleFiles(dir: string, app: App): void {
   const modules = [
     {
       stack: new IamModuleStack(app),
