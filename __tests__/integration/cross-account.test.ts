@@ -18,7 +18,7 @@ import { GetOpenIDConnectProviderCommand, GetRoleCommand, GetRolePolicyCommand, 
 import { parseAllDocuments } from "yaml";
 import { createFixtures, deleteFixtures, Fixtures, iamInventory, STATIC_THUMBPRINT } from "../support/it-fixtures";
 import { integrationTargetStatus, openTarget, planTarget, Target } from "../support/it-target";
-import { arnMatches, canonicalStatement, canonicalStatements, CanonicalStatement } from "../support/policy-documents";
+import { arnMatches, canonicalStatement, canonicalStatements, CanonicalStatement, explain } from "../support/policy-documents";
 import { ensureCliBuilt, runCli } from "../support/project-cli";
 import { locatePluginDir, terraform, terraformInit } from "../support/terraform";
 import { INTEGRATION_TIER, tierDescribe } from "../support/tiers";
@@ -137,24 +137,30 @@ tierDescribe(INTEGRATION_TIER, integrationTargetStatus())("integration: terrafor
   it("creates the OIDC provider in the ECR account for the issuer read from the cluster, and nothing in the EKS account", async () => {
     need("apply");
     const got = await target.ecr.iam.send(new GetOpenIDConnectProviderCommand({ OpenIDConnectProviderArn: alpha.providerArn }));
-    expect({ url: got.Url?.replace(/^https:\/\//, ""), clientIds: got.ClientIDList, thumbprints: got.ThumbprintList }).toEqual({
-      url: host(alpha.issuer),
-      clientIds: ["sts.amazonaws.com"],
-      thumbprints: [STATIC_THUMBPRINT],
-    });
+    explain(`OIDC provider ${alpha.providerArn} (ecr account) must have the cluster's issuer, audience sts.amazonaws.com and the configured thumbprint`, () =>
+      expect({ url: got.Url?.replace(/^https:\/\//, ""), clientIds: got.ClientIDList, thumbprints: got.ThumbprintList }).toEqual({
+        url: host(alpha.issuer),
+        clientIds: ["sts.amazonaws.com"],
+        thumbprints: [STATIC_THUMBPRINT],
+      }),
+    );
     // beta reuses the existing provider: the ECR account gains exactly alpha's provider.
     const [eksNow, ecrNow] = await Promise.all([iamInventory(target.eks.iam), iamInventory(target.ecr.iam)]);
-    expect({ ecrAccountNewOidcProviders: ecrNow.oidcProviders.filter((p) => !before.ecr.oidcProviders.includes(p)) }).toEqual({
-      ecrAccountNewOidcProviders: [alpha.providerArn],
-    });
-    expect({ eksAccountAfterApply: eksNow }).toEqual({ eksAccountAfterApply: before.eks });
+    explain("the ecr account must gain exactly alpha's OIDC provider (beta reuses an existing one via existingArn)", () =>
+      expect(ecrNow.oidcProviders.filter((p) => !before.ecr.oidcProviders.includes(p))).toEqual([alpha.providerArn]),
+    );
+    explain("the eks account's IAM roles and OIDC providers must be unchanged by apply (everything belongs in the ecr account)", () =>
+      expect(eksNow).toEqual(before.eks),
+    );
   });
 
   it("each role lives in the ECR account and trusts exactly its own service account (:sub and :aud) via the provider", async () => {
     need("apply");
     const ecrNow = await iamInventory(target.ecr.iam);
     const expectedRoles = [alpha, beta].flatMap((env) => env.accounts.map((sa) => roleName(env, sa))).sort();
-    expect({ ecrAccountNewRoles: ecrNow.roles.filter((r) => !before.ecr.roles.includes(r)) }).toEqual({ ecrAccountNewRoles: expectedRoles });
+    explain("the ecr account must gain exactly one role per configured service account", () =>
+      expect(ecrNow.roles.filter((r) => !before.ecr.roles.includes(r))).toEqual(expectedRoles),
+    );
     for (const env of [alpha, beta]) {
       for (const sa of env.accounts) {
         const role = (await target.ecr.iam.send(new GetRoleCommand({ RoleName: roleName(env, sa) }))).Role!;
@@ -166,10 +172,12 @@ tierDescribe(INTEGRATION_TIER, integrationTargetStatus())("integration: terrafor
             StringEquals: { [`${host(env.issuer)}:sub`]: `system:serviceaccount:${sa.namespace}:${sa.name}`, [`${host(env.issuer)}:aud`]: "sts.amazonaws.com" },
           },
         });
-        expect({ role: role.Arn, trustPolicy: canonicalStatements(role.AssumeRolePolicyDocument) }).toEqual({
-          role: `arn:aws:iam::${target.ecr.accountId}:role/${roleName(env, sa)}`,
-          trustPolicy: [expected],
-        });
+        explain(`role ${roleName(env, sa)}: trust policy must allow exactly ${sa.namespace}/${sa.name} through ${env.providerArn}, with both :sub and :aud StringEquals`, () =>
+          expect({ role: role.Arn, trustPolicy: canonicalStatements(role.AssumeRolePolicyDocument) }).toEqual({
+            role: `arn:aws:iam::${target.ecr.accountId}:role/${roleName(env, sa)}`,
+            trustPolicy: [expected],
+          }),
+        );
       }
     }
   });
@@ -184,9 +192,9 @@ tierDescribe(INTEGRATION_TIER, integrationTargetStatus())("integration: terrafor
           target.ecr.iam.send(new ListRolePoliciesCommand({ RoleName: name })),
           target.ecr.iam.send(new ListAttachedRolePoliciesCommand({ RoleName: name })),
         ]);
-        expect({ role: name, inlinePolicies: inline.PolicyNames?.length, attachedPolicies: attached.AttachedPolicies ?? [] }).toEqual({
-          role: name, inlinePolicies: 1, attachedPolicies: [],
-        });
+        explain(`role ${name}: must have exactly one inline policy and no attached (managed) policy`, () =>
+          expect({ inlinePolicies: inline.PolicyNames?.length, attachedPolicies: attached.AttachedPolicies ?? [] }).toEqual({ inlinePolicies: 1, attachedPolicies: [] }),
+        );
         const doc = await target.ecr.iam.send(new GetRolePolicyCommand({ RoleName: name, PolicyName: inline.PolicyNames![0] }));
         const granted = canonicalStatements(doc.PolicyDocument);
         // Exact repository names must be the ARNs ECR itself reports; prefixes keep their '*'.
@@ -195,12 +203,14 @@ tierDescribe(INTEGRATION_TIER, integrationTargetStatus())("integration: terrafor
           canonicalStatement({ Effect: "Allow", Action: "ecr:GetAuthorizationToken", Resource: "*" }),
           canonicalStatement({ Effect: "Allow", Action: sa.access === "push" ? PUSH : PULL, Resource: arns }),
         ]);
-        expect({ role: name, ecrPolicy: granted }).toEqual({ role: name, ecrPolicy: expected });
+        explain(`role ${name}: ECR policy must grant exactly the ${sa.access} actions on exactly ${sa.repositories.join(", ")} (plus ecr:GetAuthorizationToken on *)`, () =>
+          expect(granted).toEqual(expected),
+        );
         // And what that means for the repositories that exist: exactly the configured ones, never another.
         const reachable = Object.entries(f.repositories)
           .filter(([, arn]) => granted.some((s) => s.Resource?.some((r) => r !== "*" && arnMatches(r, arn))))
           .map(([repo]) => repo).sort();
-        expect({ role: name, reachableRepositories: reachable }).toEqual({ role: name, reachableRepositories: [...sa.reaches].sort() });
+        explain(`role ${name}: of the repositories in the ecr account, exactly these must be reachable`, () => expect(reachable).toEqual([...sa.reaches].sort()));
       }
     }
   });
@@ -216,7 +226,9 @@ tierDescribe(INTEGRATION_TIER, integrationTargetStatus())("integration: terrafor
       for (const sa of env.accounts) {
         inIam[`${sa.namespace}/${sa.name}`] = (await target.ecr.iam.send(new GetRoleCommand({ RoleName: roleName(env, sa) }))).Role?.Arn;
       }
-      expect({ environment: env.name, manifestRoleArns: annotated }).toEqual({ environment: env.name, manifestRoleArns: inIam });
+      explain(`${env.name}/service-accounts.yaml: each ServiceAccount's eks.amazonaws.com/role-arn must be the ARN IAM reports for its role`, () =>
+        expect(annotated).toEqual(inIam),
+      );
     }
   });
 
@@ -238,7 +250,7 @@ tierDescribe(INTEGRATION_TIER, integrationTargetStatus())("integration: terrafor
     const betaObject = await target.state.s3.send(new GetObjectCommand({ Bucket: f.stateBucket, Key: stateKey(beta) }));
     const betaState = JSON.parse(await betaObject.Body!.transformToString());
     const objects = (await target.state.s3.send(new ListObjectsV2Command({ Bucket: f.stateBucket }))).Contents?.map((o) => o.Key) ?? [];
-    expect({
+    explain("each environment's state must hold only its own resources, in its own backend (lock file released after apply)", () => expect({
       alphaRoles: rolesIn(alphaState),
       betaRoles: rolesIn(betaState),
       betaLocalState: existsSync(join(stateDir, `${beta.name}.tfstate`)),
@@ -248,7 +260,7 @@ tierDescribe(INTEGRATION_TIER, integrationTargetStatus())("integration: terrafor
       betaRoles: beta.accounts.map((sa) => roleName(beta, sa)).sort(),
       betaLocalState: false,
       stateBucketObjects: [stateKey(beta)],
-    });
+    }));
     // Someone else's lock file makes terraform stop instead of writing the state.
     const lock = { Bucket: f.stateBucket, Key: `${stateKey(beta)}.tflock` };
     await target.state.s3.send(new PutObjectCommand({ ...lock, Body: JSON.stringify({ ID: "other-run", Operation: "OperationTypeApply", Who: "someone@elsewhere" }) }));
@@ -264,12 +276,12 @@ tierDescribe(INTEGRATION_TIER, integrationTargetStatus())("integration: terrafor
     await tf(alpha, ["destroy", "-auto-approve"]);
     applied.delete(alpha);
     const ecrNow = await iamInventory(target.ecr.iam);
-    expect({ ecrAccount: ecrNow }).toEqual({
-      ecrAccount: {
+    explain("after destroying alpha the ecr account must hold exactly beta's roles and the pre-existing providers (alpha's provider gone)", () =>
+      expect(ecrNow).toEqual({
         roles: [...before.ecr.roles, ...beta.accounts.map((sa) => roleName(beta, sa))].sort(),
-        oidcProviders: before.ecr.oidcProviders, // alpha's provider gone, the existing one beta trusts still there
-      },
-    });
+        oidcProviders: before.ecr.oidcProviders, // incl. the existing one beta trusts: reused, never destroyed
+      }),
+    );
     done.add("destroy-alpha");
   }, 120000);
 
@@ -278,6 +290,8 @@ tierDescribe(INTEGRATION_TIER, integrationTargetStatus())("integration: terrafor
     await tf(beta, ["destroy", "-auto-approve"]);
     applied.delete(beta);
     const [eksNow, ecrNow] = await Promise.all([iamInventory(target.eks.iam), iamInventory(target.ecr.iam)]);
-    expect({ eksAccount: eksNow, ecrAccount: ecrNow }).toEqual({ eksAccount: before.eks, ecrAccount: before.ecr });
+    explain("after destroying both, IAM in both accounts must be exactly as before apply (the existing OIDC provider kept)", () =>
+      expect({ eksAccount: eksNow, ecrAccount: ecrNow }).toEqual({ eksAccount: before.eks, ecrAccount: before.ecr }),
+    );
   }, 120000);
 });

@@ -58,3 +58,16 @@ export function arnMatches(pattern: string, arn: string): boolean {
   const re = new RegExp(`^${pattern.replace(/[.+^${}()|[\]\\]/g, "\\$&").replace(/\*/g, ".*").replace(/\?/g, ".")}$`);
   return re.test(arn);
 }
+
+/**
+ * Runs `assertion`; when it fails, puts `context` (what was checked, and on what) in front of jest's diff,
+ * so a failure reads e.g. "role a-1-ci-builder: trust policy must ...", not just "- Expected + Received".
+ */
+export function explain(context: string, assertion: () => void): void {
+  try {
+    assertion();
+  } catch (e) {
+    if (e instanceof Error) e.message = `${context}\n\n${e.message}`;
+    throw e;
+  }
+}
