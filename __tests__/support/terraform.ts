@@ -5,8 +5,7 @@
  * mirror is `EKS_ECR_ACCESS_TF_PLUGIN_DIR` when set, else `/opt/tf-plugins` when it holds hashicorp/aws.
  */
 import { execFile, execFileSync } from "node:child_process";
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { existsSync } from "node:fs";
 import { join } from "node:path";
 
 /** Environment variable naming the provider mirror (a folder holding `registry.terraform.io/hashicorp/aws/...`). */
@@ -15,6 +14,12 @@ export const PLUGIN_DIR_ENV = "EKS_ECR_ACCESS_TF_PLUGIN_DIR";
 export const DEFAULT_PLUGIN_DIR = "/opt/tf-plugins";
 /** Environment variable naming the terraform binary. Default: `terraform` on the PATH. */
 export const TERRAFORM_BIN_ENV = "EKS_ECR_ACCESS_TERRAFORM";
+
+/**
+ * An empty CLI config: the user's ~/.terraformrc (credentials, provider_installation, plugin cache) must not
+ * change what the tests do. /dev/null reads as an empty file, so there is no temp file to clean up.
+ */
+const EMPTY_CLI_CONFIG = "/dev/null";
 
 export function terraformBinary(): string {
   return process.env[TERRAFORM_BIN_ENV] || "terraform";
@@ -45,7 +50,7 @@ export function terraformVersion(): string | undefined {
   try {
     const out = execFileSync(terraformBinary(), ["version", "-json"], {
       encoding: "utf8",
-      env: { ...process.env, CHECKPOINT_DISABLE: "1", TF_CLI_CONFIG_FILE: emptyCliConfig() },
+      env: { ...process.env, CHECKPOINT_DISABLE: "1", TF_CLI_CONFIG_FILE: EMPTY_CLI_CONFIG },
       stdio: ["ignore", "pipe", "pipe"],
       timeout: 20000,
     });
@@ -53,21 +58,6 @@ export function terraformVersion(): string | undefined {
   } catch {
     return undefined;
   }
-}
-
-let cliConfigFile: string | undefined;
-/**
- * An empty CLI config: the user's ~/.terraformrc (credentials, provider_installation, plugin cache) must not
- * change what the tests do.
- */
-function emptyCliConfig(): string {
-  if (!cliConfigFile) {
-    const dir = mkdtempSync(join(tmpdir(), "eks-ecr-access-tfrc-"));
-    cliConfigFile = join(dir, "terraformrc");
-    writeFileSync(cliConfigFile, "");
-    process.once("exit", () => rmSync(dir, { recursive: true, force: true }));
-  }
-  return cliConfigFile;
 }
 
 export interface TerraformResult {
@@ -96,7 +86,7 @@ export function terraform(dir: string, args: readonly string[], options: Terrafo
     TF_IN_AUTOMATION: "1",
     CHECKPOINT_DISABLE: "1",
     TF_INPUT: "0",
-    TF_CLI_CONFIG_FILE: emptyCliConfig(),
+    TF_CLI_CONFIG_FILE: EMPTY_CLI_CONFIG,
     // A user's TF_CLI_ARGS* or TF_LOG must not leak into the tests.
     TF_CLI_ARGS: "",
     TF_LOG: "",
