@@ -12,7 +12,7 @@ import { deriveRoleName } from "../../src/config/environment";
 import * as P from "../../src/config/patterns";
 import { moduleJson } from "../../src/module/child-module";
 import { hclString, matchesExpr } from "../../src/module/hcl";
-import { EKS_CLUSTER_NAME, NAME_PREFIX, roleNameExpr } from "../../src/module/variables";
+import { NAME_PREFIX, roleNameExpr } from "../../src/module/variables";
 import { IamModuleStack } from "../../src/stacks/iam-module-stack";
 import { locatePluginDir, terraform, terraformBinary, terraformInit } from "../support/terraform";
 import { integrationTier, tierDescribe } from "../support/tiers";
@@ -30,7 +30,9 @@ const SAMPLES: [string, P.Pattern, string[]][] = [
   ["IAM_ROLE_NAME", P.IAM_ROLE_NAME, ["dev-ci", a(64), "a+=,.@_-", a(65), "a b", ""]],
   ["IAM_PATH", P.IAM_PATH, ["/", "/a/b/", "/eks-ecr-access/", "a/", "/a", "//"]],
   ["POLICY_ARN", P.POLICY_ARN, ["arn:aws:iam::aws:policy/AdministratorAccess", "arn:aws:iam::123456789012:policy/x/y", "arn:aws:iam::123:policy/x", "arn:aws:iam::123456789012:role/x"]],
-  ["EKS_CLUSTER_NAME", EKS_CLUSTER_NAME, ["platform-dev", "a_b", "1abc", a(100), "-x", a(101), "a.b"]],
+  ["EKS_CLUSTER_NAME", P.EKS_CLUSTER_NAME, ["platform-dev", "a_b", "1abc", a(100), "-x", a(101), "a.b"]],
+  ["TAG_KEY", P.TAG_KEY, ["team", "Team Name", "ümlaut", "日本語", "a:b/c=d+e-f@g_h.i", a(128), "", a(129), "a!b", "tab\t"]],
+  ["TAG_VALUE", P.TAG_VALUE, ["", "platform", "Ünïcode 値", a(256), a(257), "a,b", "line\nbreak"]],
   ["NAME_PREFIX", NAME_PREFIX, ["", "dev-", a(32), a(33), "dev prefix"]],
 ];
 
@@ -90,6 +92,7 @@ tierDescribe("terraform tier (module validation rules)", integrationTier({ needs
       bad_duration: `${base}\n  ${sa(", max_session_duration = 60")}`,
       duplicate_account: `${base}\n  service_accounts = {\n    a = { namespace = "ci", name = "x", repositories = ["r1"] }\n    b = { namespace = "ci", name = "x", repositories = ["r2"] }\n  }`,
       bad_issuer: `issuer_url = "https://oidc.example.com/"\n  name_prefix = "dev-"\n  ${sa("")}`,
+      bad_tags: `${base}\n  ${sa("")}\n  tags = { "ok" = "fine", "bad!" = "x" }`,
       too_many_thumbprints: `${base}\n  thumbprints = ${JSON.stringify(Array.from({ length: 6 }, (_, i) => String(i).repeat(40)))}\n  ${sa("")}`,
     };
     const expected: Record<string, RegExp> = {
@@ -101,6 +104,7 @@ tierDescribe("terraform tier (module validation rules)", integrationTier({ needs
       duplicate_account: /two entries name the same namespace\/name/,
       bad_issuer: /issuer_url must be the cluster's https OIDC issuer URL/,
       too_many_thumbprints: /thumbprints: IAM accepts at most 5/,
+      bad_tags: /tags \["bad!"\]: tag keys must be 1-128 letters/,
     };
 
     beforeAll(async () => {

@@ -94,3 +94,12 @@ export const ENVIRONMENT_NAME = pattern(
   /^[a-z][a-z0-9-]{0,31}$/,
   "must be 1-32 lowercase letters, digits or '-', starting with a letter (the file name without .json)",
 );
+
+export const EKS_CLUSTER_NAME = pattern(
+  /^[0-9A-Za-z][A-Za-z0-9\-_]{0,99}$/,
+  "must be an EKS cluster name: 1-100 letters, digits, '-' or '_', starting with a letter or digit",
+);
+
+/** AWS tag keys and values: letters and digits of any script, spaces, and _.:/=+-@. */
+export const TAG_KEY = pattern(/^[\p{L}\p{Z}\p{N}_.:/=+\-@]{1,128}$/u, "tag keys must be 1-128 letters, digits, spaces or _.:/=+-@");
+export const TAG_VALUE = pattern(/^[\p{L}\p{Z}\p{N}_.:/=+\-@]{0,256}$/u, "tag values must be 0-256 letters, digits, spaces or _.:/=+-@");

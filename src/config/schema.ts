@@ -19,6 +19,9 @@ import {
   POLICY_ARN,
   SERVICE_ACCOUNT_NAME,
   THUMBPRINT,
+  EKS_CLUSTER_NAME,
+  TAG_KEY,
+  TAG_VALUE,
 } from "./patterns";
 import { ImagePullsSchema } from "./image-pulls-schema";
 
@@ -41,7 +44,7 @@ export const EksSchema = z
     region: region.describe("Region of the EKS cluster."),
     clusterName: z
       .string()
-      .regex(/^[0-9A-Za-z][A-Za-z0-9\-_]{0,99}$/, "must be an EKS cluster name: 1-100 letters, digits, '-' or '_', starting with a letter or digit")
+      .regex(EKS_CLUSTER_NAME.re, EKS_CLUSTER_NAME.help)
       .describe("Name of the EKS cluster whose workloads need ECR access."),
     assumeRoleArn: roleArn
       .optional()
@@ -206,8 +209,8 @@ export const BackendSchema = z.discriminatedUnion(
 
 export const TagsSchema = z
   .record(
-    z.string().regex(/^[\p{L}\p{Z}\p{N}_.:/=+\-@]{1,128}$/u, "tag keys must be 1-128 letters, digits, spaces or _.:/=+-@"),
-    z.string().regex(/^[\p{L}\p{Z}\p{N}_.:/=+\-@]{0,256}$/u, "tag values must be 0-256 letters, digits, spaces or _.:/=+-@"),
+    z.string().regex(TAG_KEY.re, TAG_KEY.help),
+    z.string().regex(TAG_VALUE.re, TAG_VALUE.help),
   )
   .describe("Tags for every taggable resource.");
 

@@ -16,15 +16,11 @@ import {
   OIDC_PROVIDER_ARN,
   POLICY_ARN,
   Pattern,
+  TAG_KEY,
+  TAG_VALUE,
   THUMBPRINT,
 } from "../config/patterns";
 import { matchesExpr, sentence } from "./hcl";
-
-/** Same rule as `eks.clusterName` in the environment file schema. */
-export const EKS_CLUSTER_NAME: Pattern = {
-  re: /^[0-9A-Za-z][A-Za-z0-9\-_]{0,99}$/,
-  help: "must be an EKS cluster name: 1-100 letters, digits, '-' or '_', starting with a letter or digit",
-};
 
 /** The characters of an IAM role name, up to a length that leaves room for `<namespace>-<name>`. */
 export const NAME_PREFIX: Pattern = {
@@ -189,6 +185,12 @@ export function defineModuleVariables(scope: Construct, props: ModuleVariablesPr
     description: "Tags for the OIDC provider and the roles.",
     default: {},
     nullable: false,
+    validation: [
+      {
+        condition: `\${alltrue([for k, v in var.tags : ${matchesExpr(TAG_KEY, "k")} && ${matchesExpr(TAG_VALUE, "v")}])}`,
+        errorMessage: `tags \${jsonencode([for k, v in var.tags : k if !(${matchesExpr(TAG_KEY, "k")} && ${matchesExpr(TAG_VALUE, "v")})])}: ${TAG_KEY.help}, and ${TAG_VALUE.help}.`,
+      },
+    ],
   });
   return { issuerUrl, thumbprints, createOidcProvider, oidcProviderArn, serviceAccounts, namePrefix, tags };
 }

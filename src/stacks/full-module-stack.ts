@@ -13,10 +13,11 @@ import { DataTlsCertificate } from "@cdktf/provider-tls/lib/data-tls-certificate
 import { TlsProvider } from "@cdktf/provider-tls/lib/provider";
 import { TerraformHclModule, TerraformIterator, TerraformLocal, TerraformOutput, TerraformStack, TerraformVariable, Token } from "cdktf";
 import { Construct } from "constructs";
+import { EKS_CLUSTER_NAME } from "../config/patterns";
 import { MANAGED_BY_LABEL, serviceAccountAnnotations } from "../constructs/service-account-manifest";
 import { MODULE_PROVIDERS, makeChildModule } from "../module/child-module";
 import { matchesExpr, sentence } from "../module/hcl";
-import { EKS_CLUSTER_NAME, defineModuleVariables } from "../module/variables";
+import { defineModuleVariables } from "../module/variables";
 import { IAM_MODULE_NAME } from "./iam-module-stack";
 
 export const FULL_MODULE_NAME = "eks-ecr-access";
