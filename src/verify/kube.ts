@@ -31,6 +31,16 @@ export interface KubeOptions {
   readonly context?: string;
   /** The cluster's API endpoint from EKS, to confirm the context points at this environment's cluster. */
   readonly clusterEndpoint?: string;
+  /** Give up on one API request after this many ms (the client sets no deadline of its own). Default: 15000. */
+  readonly timeoutMs?: number;
+}
+
+function withTimeout<T>(promise: Promise<T>, ms: number, server: string | undefined): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no answer from ${server ?? "the API server"} within ${ms} ms`)), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
 
 /** Pure part: what is wrong with one service account's annotations, if anything. */
@@ -76,7 +86,7 @@ export async function checkServiceAccounts(env: Environment, options: KubeOption
   for (const sa of env.serviceAccounts) {
     const subject = `${sa.namespace}/${sa.name}`;
     try {
-      const obj = await core.readNamespacedServiceAccount({ name: sa.name, namespace: sa.namespace });
+      const obj = await withTimeout(core.readNamespacedServiceAccount({ name: sa.name, namespace: sa.namespace }), options.timeoutMs ?? 15000, server);
       const problem = judgeAnnotations(obj.metadata?.annotations, sa.roleArn);
       results.push(
         problem

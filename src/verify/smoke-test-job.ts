@@ -70,10 +70,12 @@ export function smokeTestJobManifests(env: Environment): string {
               name: "aws",
               image: AWS_CLI_IMAGE,
               command: ["/bin/sh", "-c", smokeTestScript(env, sa.repositories)],
-              // The CLI writes its cache under $HOME; the nobody user has no home of its own.
+              // The CLI writes its cache under $HOME; the nobody user has no home of its own. Both region
+              // variables: aws CLI v2 reads either, v1 only AWS_DEFAULT_REGION.
               env: [
                 { name: "HOME", value: "/tmp" },
                 { name: "AWS_REGION", value: env.config.ecr.region },
+                { name: "AWS_DEFAULT_REGION", value: env.config.ecr.region },
               ],
               securityContext: { allowPrivilegeEscalation: false, capabilities: { drop: ["ALL"] } },
               resources: { requests: { cpu: "50m", memory: "64Mi" }, limits: { memory: "256Mi" } },

@@ -1,0 +1,357 @@
+/**
+ * `verify` against the emulator: apply an aws-only environment with the real terraform binary, verify
+ * passes; then each kind of breakage is reported by the right check, and only by it, with exit 1.
+ *
+ * What moto cannot show (it evaluates no policy, accepts any web-identity token, cannot do cross-account
+ * ECR calls): verify's policy verdicts are therefore tested on the documents (unit tests) and here only
+ * for what the AWS API returns; the token path is exercised for its plumbing (decode, exchange, ECR calls
+ * with the returned credentials), not for STS's own token validation.
+ */
+import { execFileSync, spawn } from "node:child_process";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { createServer, Server } from "node:http";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { CreateClusterCommand, DescribeClusterCommand, EKSClient } from "@aws-sdk/client-eks";
+import { CreateRepositoryCommand, DeleteRepositoryCommand, ECRClient } from "@aws-sdk/client-ecr";
+import {
+  AttachRolePolicyCommand,
+  CreatePolicyCommand,
+  DeleteOpenIDConnectProviderCommand,
+  DetachRolePolicyCommand,
+  GetRoleCommand,
+  GetRolePolicyCommand,
+  IAMClient,
+  PutRolePolicyCommand,
+  UpdateAssumeRolePolicyCommand,
+} from "@aws-sdk/client-iam";
+import { AssumeRoleCommand, STSClient } from "@aws-sdk/client-sts";
+import { parseAllDocuments } from "yaml";
+import { CLI, runCli } from "../support/cli";
+import { DUMMY_CREDENTIALS, DUMMY_CREDENTIALS_ENV, Moto, startMoto } from "../support/moto";
+import { locatePluginDir, terraform, terraformInit } from "../support/terraform";
+import { INTEGRATION_TIER, integrationTier, tierDescribe } from "../support/tiers";
+
+jest.setTimeout(240000);
+
+const REGION = "us-east-1";
+const EKS_ACCOUNT = "111111111111";
+const ECR_ACCOUNT = "222222222222";
+const THUMBPRINT = "9e99a48a9960b14926bb7f3b02e22da2b0ab7280";
+const ROLE = "it-ci-builder";
+
+interface Clients {
+  iam: IAMClient;
+  ecr: ECRClient;
+  eks: EKSClient;
+}
+
+/** SDK clients acting in `account` on the emulator (sts:AssumeRole, as the stack's providers do). */
+async function clientsIn(endpoint: string, account: string): Promise<Clients> {
+  const sts = new STSClient({ endpoint, region: REGION, credentials: DUMMY_CREDENTIALS });
+  const out = await sts.send(new AssumeRoleCommand({ RoleArn: `arn:aws:iam::${account}:role/it-admin`, RoleSessionName: "verify-it" }));
+  sts.destroy();
+  const c = out.Credentials!;
+  const config = { endpoint, region: REGION, credentials: { accessKeyId: c.AccessKeyId!, secretAccessKey: c.SecretAccessKey!, sessionToken: c.SessionToken } };
+  return { iam: new IAMClient(config), ecr: new ECRClient(config), eks: new EKSClient(config) };
+}
+
+interface Verdict {
+  status: number | null;
+  failed: string[];
+  json: { checks: { id: string; subject: string; status: string; detail: string; fix?: string }[] };
+}
+
+tierDescribe(INTEGRATION_TIER, integrationTier())("verify against the emulator", () => {
+  let moto: Moto;
+  let dir: string;
+  let eks: Clients;
+  let ecr: Clients;
+  let issuer: string;
+  let stackDir: string;
+  const env = () => ({ ...DUMMY_CREDENTIALS_ENV, NO_COLOR: "1" });
+
+  const verify = (...extra: string[]): Verdict => {
+    const r = runCli(["--environments", join(dir, "environments"), "verify", "--env", "it", "--json", ...extra], { env: env() });
+    let json: Verdict["json"];
+    try {
+      json = JSON.parse(r.stdout);
+    } catch {
+      throw new Error(`verify printed no JSON (exit ${r.status}):\n${r.stdout}\n${r.stderr}`);
+    }
+    const failed = json.checks.filter((c) => c.status === "fail").map((c) => `${c.id} ${c.subject}`);
+    return { status: r.status, failed, json };
+  };
+
+  /** The same, without blocking the event loop: needed when this process also serves the stub API server. */
+  const verifyAsync = (...extra: string[]): Promise<Verdict> =>
+    new Promise((resolve, reject) => {
+      const child = spawn(process.execPath, [CLI, "--environments", join(dir, "environments"), "verify", "--env", "it", "--json", ...extra], {
+        env: { ...process.env, ...env() },
+      });
+      let stdout = "";
+      child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
+      child.on("error", reject);
+      child.on("close", (status) => {
+        try {
+          const json = JSON.parse(stdout) as Verdict["json"];
+          resolve({ status, json, failed: json.checks.filter((c) => c.status === "fail").map((c) => `${c.id} ${c.subject}`) });
+        } catch (e) {
+          reject(new Error(`verify printed no JSON (exit ${status}): ${stdout}`));
+        }
+      });
+    });
+
+  const reapply = () => terraform(stackDir, ["apply", "-auto-approve"], { env: env() as Record<string, string> });
+
+  beforeAll(async () => {
+    moto = await startMoto();
+    dir = mkdtempSync(join(tmpdir(), "eks-ecr-access-verify-"));
+    [eks, ecr] = await Promise.all([clientsIn(moto.endpoint, EKS_ACCOUNT), clientsIn(moto.endpoint, ECR_ACCOUNT)]);
+    await eks.eks.send(
+      new CreateClusterCommand({ name: "it", roleArn: `arn:aws:iam::${EKS_ACCOUNT}:role/eks`, resourcesVpcConfig: { subnetIds: ["subnet-1"] } }),
+    );
+    issuer = (await eks.eks.send(new DescribeClusterCommand({ name: "it" }))).cluster!.identity!.oidc!.issuer!;
+    for (const name of ["team/app", "team/base-node"]) await ecr.ecr.send(new CreateRepositoryCommand({ repositoryName: name }));
+
+    const endpoints = Object.fromEntries(["sts", "iam", "eks", "ecr"].map((s) => [s, moto.endpoint]));
+    const body = {
+      eks: { accountId: EKS_ACCOUNT, region: REGION, clusterName: "it", issuerUrl: issuer, assumeRoleArn: `arn:aws:iam::${EKS_ACCOUNT}:role/it-admin` },
+      ecr: { accountId: ECR_ACCOUNT, region: REGION, assumeRoleArn: `arn:aws:iam::${ECR_ACCOUNT}:role/it-admin`, oidcProvider: { thumbprints: [THUMBPRINT] } },
+      serviceAccounts: [{ namespace: "ci", name: "builder", roleName: ROLE, repositories: ["team/app", "team/base-*"], access: "push" }],
+      kubernetes: { serviceAccounts: "manifest" },
+      awsEndpoints: endpoints,
+    };
+    mkdirSync(join(dir, "environments"));
+    writeFileSync(join(dir, "environments", "it.json"), JSON.stringify(body, null, 2));
+    const synth = runCli(["--environments", join(dir, "environments"), "synth", "--out", join(dir, "out")]);
+    if (synth.status !== 0) throw new Error(`synth failed: ${synth.stderr}`);
+    stackDir = join(dir, "out", "stacks", "it");
+    const plugins = locatePluginDir();
+    if ("problem" in plugins) throw new Error(plugins.problem);
+    await terraformInit(stackDir, plugins.dir, { env: env() as Record<string, string> });
+    await reapply();
+  });
+
+  afterAll(async () => {
+    for (const c of [eks, ecr]) if (c) Object.values(c).forEach((client) => client.destroy());
+    await moto?.stop();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("passes right after apply", () => {
+    const v = verify();
+    expect(v.failed).toEqual([]);
+    expect(v.status).toBe(0);
+    const passed = v.json.checks.filter((c) => c.status === "pass").map((c) => c.id);
+    for (const id of ["account.eks", "account.ecr", "cluster.issuer", "oidc.provider", "oidc.audience", "role.exists", "role.trust.provider", "role.trust.sub", "role.trust.aud", "role.permissions", "role.least-privilege", "repository.exists"]) {
+      expect(passed).toContain(id);
+    }
+    // the issuer has no reachable TLS endpoint here: pinned thumbprints are compared with the provider only
+    expect(v.json.checks.find((c) => c.id === "oidc.thumbprints")?.status).toBe("warn");
+  });
+
+  it("reports a deleted OIDC provider as oidc.provider, and re-apply fixes it", async () => {
+    const arn = `arn:aws:iam::${ECR_ACCOUNT}:oidc-provider/${issuer.replace(/^https:\/\//, "")}`;
+    await ecr.iam.send(new DeleteOpenIDConnectProviderCommand({ OpenIDConnectProviderArn: arn }));
+    const v = verify();
+    expect(v.status).toBe(1);
+    expect(v.failed).toEqual([`oidc.provider ${arn}`]);
+    expect(v.json.checks.find((c) => c.id === "oidc.provider")?.fix).toMatch(/cdktf deploy it/);
+    await reapply();
+    expect(verify().status).toBe(0);
+  });
+
+  /**
+   * Changes the role's trust with `edit`, runs `body`, then puts the applied trust back through the API
+   * (one terraform re-apply above already proves the advertised fix; each costs ~20 s on 2 cores).
+   */
+  const withTrust = async (edit: (condition: Record<string, string>) => void, body: () => void) => {
+    const role = await ecr.iam.send(new GetRoleCommand({ RoleName: ROLE }));
+    const text = role.Role!.AssumeRolePolicyDocument!;
+    const original = text.startsWith("{") ? text : decodeURIComponent(text);
+    const doc = JSON.parse(original);
+    edit(doc.Statement[0].Condition.StringEquals);
+    await ecr.iam.send(new UpdateAssumeRolePolicyCommand({ RoleName: ROLE, PolicyDocument: JSON.stringify(doc) }));
+    try {
+      body();
+    } finally {
+      await ecr.iam.send(new UpdateAssumeRolePolicyCommand({ RoleName: ROLE, PolicyDocument: original }));
+    }
+  };
+  const host = () => issuer.replace(/^https:\/\//, "");
+
+  it("reports a changed trust :sub as role.trust.sub", async () => {
+    await withTrust(
+      (c) => (c[`${host()}:sub`] = "system:serviceaccount:ci:someone-else"),
+      () => {
+        const v = verify();
+        expect(v.status).toBe(1);
+        expect(v.failed).toEqual(["role.trust.sub ci/builder"]);
+        expect(v.json.checks.find((c) => c.id === "role.trust.sub")?.detail).toContain("someone-else");
+      },
+    );
+  });
+
+  it("reports a dropped :aud as role.trust.aud", async () => {
+    await withTrust(
+      (c) => delete c[`${host()}:aud`],
+      () => {
+        const v = verify();
+        expect(v.status).toBe(1);
+        expect(v.failed).toEqual(["role.trust.aud ci/builder"]);
+      },
+    );
+    expect(verify().status).toBe(0);
+  });
+
+  it("reports a repository removed from the policy as role.permissions", async () => {
+    const arn = (r: string) => `arn:aws:ecr:${REGION}:${ECR_ACCOUNT}:repository/${r}`;
+    const policy = {
+      Version: "2012-10-17",
+      Statement: [
+        { Effect: "Allow", Action: "ecr:GetAuthorizationToken", Resource: "*" },
+        { Effect: "Allow", Action: ["ecr:BatchGetImage", "ecr:PutImage"], Resource: [arn("team/base-*")] },
+      ],
+    };
+    const original = await ecr.iam.send(new GetRolePolicyCommand({ RoleName: ROLE, PolicyName: "ecr-push" }));
+    await ecr.iam.send(new PutRolePolicyCommand({ RoleName: ROLE, PolicyName: "ecr-push", PolicyDocument: JSON.stringify(policy) }));
+    try {
+      const v = verify();
+      expect(v.status).toBe(1);
+      expect(v.failed).toEqual(["role.permissions ci/builder"]);
+      expect(v.json.checks.find((c) => c.id === "role.permissions")?.detail).toMatch(/team\/app: .*ecr:BatchCheckLayerAvailability/);
+    } finally {
+      const text = original.PolicyDocument!;
+      const doc = text.startsWith("{") ? text : decodeURIComponent(text);
+      await ecr.iam.send(new PutRolePolicyCommand({ RoleName: ROLE, PolicyName: "ecr-push", PolicyDocument: doc }));
+    }
+    expect(verify().status).toBe(0);
+  });
+
+  it("reports an extra grant attached outside the stack as role.least-privilege", async () => {
+    const extra = await ecr.iam.send(
+      new CreatePolicyCommand({
+        PolicyName: "too-much",
+        PolicyDocument: JSON.stringify({ Version: "2012-10-17", Statement: [{ Sid: "Everything", Effect: "Allow", Action: "ecr:*", Resource: "*" }] }),
+      }),
+    );
+    await ecr.iam.send(new AttachRolePolicyCommand({ RoleName: ROLE, PolicyArn: extra.Policy!.Arn }));
+    try {
+      const v = verify();
+      expect(v.status).toBe(1);
+      expect(v.failed).toEqual(["role.least-privilege ci/builder"]);
+      const check = v.json.checks.find((c) => c.id === "role.least-privilege")!;
+      expect(check.detail).toMatch(/statement Everything allows on \*: \d+ actions/);
+      // terraform does not manage attachments it did not create: the fix says to remove them
+      expect(check.fix).toMatch(/remove the extra grants/);
+    } finally {
+      await ecr.iam.send(new DetachRolePolicyCommand({ RoleName: ROLE, PolicyArn: extra.Policy!.Arn }));
+    }
+    expect(verify().status).toBe(0);
+  });
+
+  it("reports a deleted repository as repository.exists", async () => {
+    await ecr.ecr.send(new DeleteRepositoryCommand({ repositoryName: "team/app" }));
+    try {
+      const v = verify();
+      expect(v.status).toBe(1);
+      expect(v.failed).toEqual(["repository.exists team/app"]);
+      expect(v.json.checks.find((c) => c.id === "repository.exists" && c.subject === "team/app")?.fix).toMatch(/aws ecr create-repository --repository-name team\/app/);
+    } finally {
+      await ecr.ecr.send(new CreateRepositoryCommand({ repositoryName: "team/app" }));
+    }
+    expect(verify().status).toBe(0);
+  });
+
+  it("exchanges a web-identity token and calls ECR with the role (moto does not validate the token)", () => {
+    const b64 = (o: object) => Buffer.from(JSON.stringify(o)).toString("base64url");
+    const claims = { iss: issuer, sub: "system:serviceaccount:ci:builder", aud: ["sts.amazonaws.com"], exp: Math.floor(Date.now() / 1000) + 600 };
+    const file = join(dir, "token.jwt");
+    writeFileSync(file, `${b64({ alg: "RS256" })}.${b64(claims)}.c2ln`);
+    const v = verify("--web-identity-token-file", file);
+    expect(v.failed).toEqual([]);
+    const ids = v.json.checks.filter((c) => c.status === "pass").map((c) => `${c.id} ${c.subject}`);
+    expect(ids).toEqual(expect.arrayContaining(["token.claims ci/builder", "token.assume-role ci/builder", "token.ecr-auth ci/builder", "token.describe-images ci/builder team/app"]));
+
+    writeFileSync(file, `${b64({ alg: "RS256" })}.${b64({ ...claims, aud: "other" })}.c2ln`);
+    const bad = verify("--web-identity-token-file", file);
+    expect(bad.status).toBe(1);
+    expect(bad.failed).toEqual(["token.claims ci/builder"]);
+  });
+
+  it("the --emit-job smoke-test script succeeds with the aws CLI given what the pod identity webhook injects", () => {
+    const emitted = runCli(["--environments", join(dir, "environments"), "verify", "--env", "it", "--emit-job"], { env: env() });
+    expect(emitted.status).toBe(0);
+    const job = parseAllDocuments(emitted.stdout)[0].toJS();
+    const container = job.spec.template.spec.containers[0];
+    const script = container.command[2] as string;
+    const containerEnv = Object.fromEntries((container.env as { name: string; value: string }[]).map((e) => [e.name, e.value]));
+    const b64 = (o: object) => Buffer.from(JSON.stringify(o)).toString("base64url");
+    const tokenFile = join(dir, "pod-token.jwt");
+    writeFileSync(tokenFile, `${b64({ alg: "RS256" })}.${b64({ iss: issuer, sub: "system:serviceaccount:ci:builder", aud: "sts.amazonaws.com" })}.c2ln`);
+    // Only the Job's own env, what the webhook injects (role ARN, token file) and the emulator endpoint: no keys.
+    const out = execFileSync("sh", ["-c", script], {
+      encoding: "utf8",
+      env: {
+        ...containerEnv,
+        PATH: process.env.PATH,
+        HOME: dir,
+        AWS_ROLE_ARN: `arn:aws:iam::${ECR_ACCOUNT}:role/${ROLE}`,
+        AWS_WEB_IDENTITY_TOKEN_FILE: tokenFile,
+        AWS_ENDPOINT_URL: moto.endpoint,
+        AWS_CONFIG_FILE: "/dev/null",
+        AWS_SHARED_CREDENTIALS_FILE: "/dev/null",
+        AWS_EC2_METADATA_DISABLED: "true",
+      },
+      timeout: 60000,
+    });
+    expect(out).toContain(`${ECR_ACCOUNT}`);
+    expect(out).toContain("== images in team/app");
+    expect(out).toContain("== OK: ECR reachable");
+  });
+
+  it("checks the service accounts through the Kubernetes API (a stub API server on 127.0.0.1)", async () => {
+    const roleArn = `arn:aws:iam::${ECR_ACCOUNT}:role/${ROLE}`;
+    let annotation = roleArn;
+    const server: Server = createServer((req, res) => {
+      if (req.url?.startsWith("/api/v1/namespaces/ci/serviceaccounts/builder")) {
+        res.writeHead(200, { "content-type": "application/json" });
+        res.end(JSON.stringify({ apiVersion: "v1", kind: "ServiceAccount", metadata: { name: "builder", namespace: "ci", annotations: { "eks.amazonaws.com/role-arn": annotation } } }));
+      } else {
+        res.writeHead(404, { "content-type": "application/json" });
+        res.end(JSON.stringify({ kind: "Status", code: 404 }));
+      }
+    });
+    await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+    try {
+      const port = (server.address() as { port: number }).port;
+      const kubeconfig = join(dir, "kubeconfig");
+      writeFileSync(
+        kubeconfig,
+        JSON.stringify({
+          apiVersion: "v1",
+          kind: "Config",
+          // plain http needs insecure-skip-tls-verify in @kubernetes/client-node (the stub has no certificate)
+          clusters: [{ name: "stub", cluster: { server: `http://127.0.0.1:${port}`, "insecure-skip-tls-verify": true } }],
+          users: [{ name: "stub", user: { token: "t" } }],
+          contexts: [{ name: "stub", context: { cluster: "stub", user: "stub" } }],
+          "current-context": "stub",
+        }),
+      );
+      // moto reports a made-up cluster endpoint, so the context is (rightly) reported as another cluster;
+      // the service accounts are still read and judged.
+      const ok = await verifyAsync("--kubeconfig", kubeconfig, "--context", "stub");
+      const k8s = (v: Verdict) => Object.fromEntries(v.json.checks.filter((c) => c.id.startsWith("k8s.")).map((c) => [c.id, c.status]));
+      expect(k8s(ok)).toEqual({ "k8s.context": "fail", "k8s.service-account": "pass" });
+      expect(ok.json.checks.find((c) => c.id === "k8s.context")?.fix).toMatch(/aws eks update-kubeconfig --name it/);
+      annotation = `arn:aws:iam::${ECR_ACCOUNT}:role/wrong`;
+      const bad = await verifyAsync("--kubeconfig", kubeconfig, "--context", "stub");
+      expect(k8s(bad)).toEqual({ "k8s.context": "fail", "k8s.service-account": "fail" });
+      expect(bad.json.checks.find((c) => c.id === "k8s.service-account")?.detail).toContain("role/wrong");
+      expect(bad.status).toBe(1);
+    } finally {
+      server.close();
+    }
+  });
+});
