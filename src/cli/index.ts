@@ -6,9 +6,11 @@
 import { Command, Option } from "commander";
 import { runSchema, runSynth, runValidate } from "./commands";
 import { runGenerate } from "./generate";
-import { runDiagram, runVerify } from "./day2";
 import { runInit } from "./init";
-import { runCheckPolicies } from "./check-policies";
+
+// verify, diagram and check-policies pull in the AWS SDK (~0.1 s CPU and ~12 MiB at start-up): they are loaded
+// only when they run, so that synth, which CI runs for every environment, does not pay for them (docs/benchmarks.md).
+const day2 = () => import("./day2");
 
 const program = new Command()
   .name("eks-ecr-access")
@@ -43,7 +45,7 @@ program
   .option("--kubeconfig <file>", "kubeconfig for the service-account checks (default: $KUBECONFIG, ~/.kube/config)")
   .option("--context <name>", "kubeconfig context of the cluster; the service-account checks run when this or --kubeconfig is given")
   .option("--emit-job", "print a smoke-test Job per service account (runs as it in the cluster, lists images) instead of checking")
-  .action((opts) => runVerify({ ...program.opts(), ...opts }));
+  .action(async (opts) => (await day2()).runVerify({ ...program.opts(), ...opts }));
 
 program
   .command("init")
@@ -72,14 +74,14 @@ program
   .command("check-policies")
   .description("before applying: refuse if an ECR policy this environment owns (imagePulls \"owned\") holds statements the file does not declare; exit 0 ok, 1 refused, 2 could not run")
   .requiredOption("-e, --env <name>", "environment to check")
-  .action((opts) => runCheckPolicies({ ...program.opts(), ...opts }));
+  .action(async (opts) => (await import("./check-policies")).runCheckPolicies({ ...program.opts(), ...opts }));
 
 program
   .command("diagram")
   .description("print a Mermaid diagram of an environment's trust chain")
   .requiredOption("-e, --env <name>", "environment to draw")
   .option("--markdown", "wrap it in a ```mermaid block, ready for a README")
-  .action((opts) => runDiagram({ ...program.opts(), ...opts }));
+  .action(async (opts) => (await day2()).runDiagram({ ...program.opts(), ...opts }));
 
 program
   .command("generate")
