@@ -13,10 +13,11 @@ import { createServer, Server } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { CreateClusterCommand, DescribeClusterCommand, EKSClient } from "@aws-sdk/client-eks";
-import { CreateRepositoryCommand, DeleteRepositoryCommand, ECRClient } from "@aws-sdk/client-ecr";
+import { CreateRepositoryCommand, DeleteRepositoryCommand, DeleteRepositoryPolicyCommand, ECRClient, GetRepositoryPolicyCommand, SetRepositoryPolicyCommand } from "@aws-sdk/client-ecr";
 import {
   AttachRolePolicyCommand,
   CreatePolicyCommand,
+  CreateRoleCommand,
   DeleteOpenIDConnectProviderCommand,
   DetachRolePolicyCommand,
   GetRoleCommand,
@@ -39,6 +40,7 @@ const EKS_ACCOUNT = "111111111111";
 const ECR_ACCOUNT = "222222222222";
 const THUMBPRINT = "9e99a48a9960b14926bb7f3b02e22da2b0ab7280";
 const ROLE = "it-ci-builder";
+const NODE_ROLE = `arn:aws:iam::${EKS_ACCOUNT}:role/nodes`;
 
 interface Clients {
   iam: IAMClient;
@@ -113,10 +115,20 @@ tierDescribe(INTEGRATION_TIER, integrationTier())("verify against the emulator",
     );
     issuer = (await eks.eks.send(new DescribeClusterCommand({ name: "it" }))).cluster!.identity!.oidc!.issuer!;
     for (const name of ["team/app", "team/base-node"]) await ecr.ecr.send(new CreateRepositoryCommand({ repositoryName: name }));
+    // The node role the kubelet pulls with (node-role pulls; the stack attaches its identity policy).
+    await eks.iam.send(new CreateRoleCommand({ RoleName: "nodes", AssumeRolePolicyDocument: JSON.stringify({ Version: "2012-10-17", Statement: [] }) }));
 
     const endpoints = Object.fromEntries(["sts", "iam", "eks", "ecr"].map((s) => [s, moto.endpoint]));
     const body = {
-      eks: { accountId: EKS_ACCOUNT, region: REGION, clusterName: "it", issuerUrl: issuer, assumeRoleArn: `arn:aws:iam::${EKS_ACCOUNT}:role/it-admin` },
+      eks: {
+        accountId: EKS_ACCOUNT,
+        region: REGION,
+        clusterName: "it",
+        issuerUrl: issuer,
+        assumeRoleArn: `arn:aws:iam::${EKS_ACCOUNT}:role/it-admin`,
+        nodeRoleArns: [NODE_ROLE],
+      },
+      imagePulls: { repositories: ["team/base-node"], repositoryPolicies: "owned", nodeRolePolicy: "attach" },
       ecr: { accountId: ECR_ACCOUNT, region: REGION, assumeRoleArn: `arn:aws:iam::${ECR_ACCOUNT}:role/it-admin`, oidcProvider: { thumbprints: [THUMBPRINT] } },
       serviceAccounts: [{ namespace: "ci", name: "builder", roleName: ROLE, repositories: ["team/app", "team/base-*"], access: "push" }],
       kubernetes: { serviceAccounts: "manifest" },
@@ -144,7 +156,7 @@ tierDescribe(INTEGRATION_TIER, integrationTier())("verify against the emulator",
     expect(v.failed).toEqual([]);
     expect(v.status).toBe(0);
     const passed = v.json.checks.filter((c) => c.status === "pass").map((c) => c.id);
-    for (const id of ["account.eks", "account.ecr", "cluster.issuer", "oidc.provider", "oidc.audience", "role.exists", "role.trust.provider", "role.trust.sub", "role.trust.aud", "role.permissions", "role.least-privilege", "repository.exists"]) {
+    for (const id of ["account.eks", "account.ecr", "cluster.issuer", "oidc.provider", "oidc.audience", "role.exists", "role.trust.provider", "role.trust.sub", "role.trust.aud", "role.permissions", "role.least-privilege", "repository.exists", "node-pull.ecr", "node-pull.node-role"]) {
       expect(passed).toContain(id);
     }
     // the issuer has no reachable TLS endpoint here: pinned thumbprints are compared with the provider only
@@ -260,6 +272,20 @@ tierDescribe(INTEGRATION_TIER, integrationTier())("verify against the emulator",
       expect(v.json.checks.find((c) => c.id === "repository.exists" && c.subject === "team/app")?.fix).toMatch(/aws ecr create-repository --repository-name team\/app/);
     } finally {
       await ecr.ecr.send(new CreateRepositoryCommand({ repositoryName: "team/app" }));
+    }
+    expect(verify().status).toBe(0);
+  });
+
+  it("reports a node-pull repository policy removed outside the stack as node-pull.ecr", async () => {
+    const saved = await ecr.ecr.send(new GetRepositoryPolicyCommand({ repositoryName: "team/base-node" }));
+    await ecr.ecr.send(new DeleteRepositoryPolicyCommand({ repositoryName: "team/base-node" }));
+    try {
+      const v = verify();
+      expect(v.status).toBe(1);
+      expect(v.failed).toEqual(["node-pull.ecr team/base-node"]);
+      expect(v.json.checks.find((c) => c.id === "node-pull.ecr")?.detail).toContain(`${NODE_ROLE} lacks ecr:BatchCheckLayerAvailability`);
+    } finally {
+      await ecr.ecr.send(new SetRepositoryPolicyCommand({ repositoryName: "team/base-node", policyText: saved.policyText }));
     }
     expect(verify().status).toBe(0);
   });

@@ -50,6 +50,13 @@ describe("judgeTrust", () => {
     expect(other.aud.detail).toContain('"other"');
   });
 
+  it("expects the image-pull audience too when the service account uses KEP-4412 pulls", () => {
+    const both = trust({ StringEquals: { [`${HOST}:sub`]: SUBJECT, [`${HOST}:aud`]: ["sts.amazonaws.com", "kubelet"] } });
+    expect(judgeTrust(both, PROVIDER, HOST, SUBJECT, ["kubelet", "sts.amazonaws.com"]).aud.ok).toBe(true);
+    expect(judgeTrust(both, PROVIDER, HOST, SUBJECT).aud.detail).toContain("kubelet");
+    expect(judgeTrust(good(), PROVIDER, HOST, SUBJECT, ["sts.amazonaws.com", "kubelet"]).aud.ok).toBe(false);
+  });
+
   it("fails the provider check for another provider, condition keys of another issuer, or extra principals", () => {
     const otherArn = PROVIDER.replace("ABC", "XYZ");
     const wrong = judgeTrust(trust({ StringEquals: {} }, { Federated: otherArn }), PROVIDER, HOST, SUBJECT);

@@ -17,6 +17,7 @@ import { GetCallerIdentityCommand } from "@aws-sdk/client-sts";
 import type { Environment, ResolvedServiceAccount } from "../config/environment";
 import { issuerHost } from "../config/environment";
 import { STS_AUDIENCE } from "../constructs/issuer-oidc-provider";
+import { extraClientIds, trustedAudiences } from "../stacks/image-pulls";
 import { AccountAccess, errorText, isUnreachable } from "./clients";
 import { ecrExpectedGrants, expectedProviderArn, repositoryScopeOf, subjectOf } from "./expectations";
 import { PolicyDocument, parsePolicy } from "./iam-eval";
@@ -115,15 +116,19 @@ export async function checkProvider(env: Environment, ecr: AccountAccess, issuer
         : { id: "oidc.provider", subject: arn, status: "fail", detail: `provider URL is ${url}, the issuer is ${issuerHost(issuerUrl)}`, fix: missingFix },
     );
     const audiences = out.ClientIDList ?? [];
+    // IRSA's audience always; the kubelet's token audience too when service accounts use image pulls.
+    const missing = [STS_AUDIENCE, ...extraClientIds(env)].filter((a) => !audiences.includes(a));
     results.push(
-      audiences.includes(STS_AUDIENCE)
+      missing.length === 0
         ? { id: "oidc.audience", subject: arn, status: "pass", detail: `client ids: ${audiences.join(", ")}` }
         : {
             id: "oidc.audience",
             subject: arn,
             status: "fail",
-            detail: `audience ${STS_AUDIENCE} missing (client ids: ${audiences.join(", ") || "none"})`,
-            fix: existing ? `aws iam add-client-id-to-open-id-connect-provider --open-id-connect-provider-arn ${arn} --client-id ${STS_AUDIENCE}` : redeploy(env),
+            detail: `audience ${missing.join(", ")} missing (client ids: ${audiences.join(", ") || "none"})`,
+            fix: existing
+              ? missing.map((a) => `aws iam add-client-id-to-open-id-connect-provider --open-id-connect-provider-arn ${arn} --client-id ${a}`).join("; ")
+              : redeploy(env),
           },
     );
     return { results, state: { arn, exists: true, thumbprints: (out.ThumbprintList ?? []).map((t) => t.toLowerCase()) } };
@@ -139,7 +144,7 @@ export async function checkProvider(env: Environment, ecr: AccountAccess, issuer
 }
 
 /** Every permission document of a role: inline policies and attached managed policies (default versions). */
-async function permissionDocuments(ecr: AccountAccess, roleName: string): Promise<PolicyDocument[]> {
+export async function permissionDocuments(ecr: AccountAccess, roleName: string): Promise<PolicyDocument[]> {
   const docs: PolicyDocument[] = [];
   const inline = await ecr.iam.send(new ListRolePoliciesCommand({ RoleName: roleName }));
   for (const name of inline.PolicyNames ?? []) {
@@ -176,7 +181,7 @@ export async function checkRole(env: Environment, ecr: AccountAccess, sa: Resolv
       : { id: "role.exists", subject, status: "fail", detail: `role is ${roleArn}, the annotation expects ${sa.roleArn}`, fix: redeploy(env) },
   ];
   if (issuerUrl) {
-    const t = judgeTrust(trust, expectedProviderArn(env, issuerUrl), issuerHost(issuerUrl), subjectOf(sa));
+    const t = judgeTrust(trust, expectedProviderArn(env, issuerUrl), issuerHost(issuerUrl), subjectOf(sa), trustedAudiences(env, sa.imagePull ?? false));
     for (const [key, finding] of [["provider", t.provider], ["sub", t.sub], ["aud", t.aud]] as const) {
       results.push({ id: `role.trust.${key}`, subject, status: finding.ok ? "pass" : "fail", detail: finding.detail, fix: finding.ok ? undefined : redeploy(env) });
     }

@@ -6,7 +6,7 @@
 import type * as K8s from "@kubernetes/client-node";
 import type { Environment } from "../config/environment";
 import { STS_AUDIENCE } from "../constructs/issuer-oidc-provider";
-import { ROLE_ARN_ANNOTATION } from "../constructs/service-account-manifest";
+import { ECR_ROLE_ARN_ANNOTATION, ROLE_ARN_ANNOTATION } from "../constructs/service-account-manifest";
 import { errorText } from "./clients";
 import type { CheckResult } from "./report";
 
@@ -44,10 +44,13 @@ function withTimeout<T>(promise: Promise<T>, ms: number, server: string | undefi
 }
 
 /** Pure part: what is wrong with one service account's annotations, if anything. */
-export function judgeAnnotations(annotations: Record<string, string> | undefined, roleArn: string): string | undefined {
+export function judgeAnnotations(annotations: Record<string, string> | undefined, roleArn: string, imagePull = false): string | undefined {
   const got = annotations?.[ROLE_ARN_ANNOTATION];
   if (!got) return `no ${ROLE_ARN_ANNOTATION} annotation: pods get no role credentials`;
   if (got !== roleArn) return `${ROLE_ARN_ANNOTATION} is ${got}, expected ${roleArn}`;
+  // KEP-4412 pulls: the ECR credential provider reads its own annotation, not role-arn.
+  const ecrRole = annotations?.[ECR_ROLE_ARN_ANNOTATION];
+  if (imagePull && ecrRole !== roleArn) return `${ECR_ROLE_ARN_ANNOTATION} is ${ecrRole ?? "missing"}, expected ${roleArn} (imagePull: true)`;
   const aud = annotations?.[AUDIENCE_ANNOTATION];
   if (aud !== undefined && aud !== STS_AUDIENCE) return `${AUDIENCE_ANNOTATION} is ${aud}; the role's trust pins ${STS_AUDIENCE}`;
   return undefined;
@@ -87,7 +90,7 @@ export async function checkServiceAccounts(env: Environment, options: KubeOption
     const subject = `${sa.namespace}/${sa.name}`;
     try {
       const obj = await withTimeout(core.readNamespacedServiceAccount({ name: sa.name, namespace: sa.namespace }), options.timeoutMs ?? 15000, server);
-      const problem = judgeAnnotations(obj.metadata?.annotations, sa.roleArn);
+      const problem = judgeAnnotations(obj.metadata?.annotations, sa.roleArn, sa.imagePull ?? false);
       results.push(
         problem
           ? { id: "k8s.service-account", subject, status: "fail", detail: problem, fix: applyFix }

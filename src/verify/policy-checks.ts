@@ -36,15 +36,17 @@ function conditionValues(s: Statement, key: string): { operator: string; values:
  * Whether `s` pins `key` to exactly `wanted`: StringEquals with that single value (or StringLike with
  * it and no wildcard). Returns why not, otherwise undefined.
  */
-function pinProblem(s: Statement, key: string, wanted: string, missing: string): string | undefined {
+function pinProblem(s: Statement, key: string, wanted: readonly string[], missing: string): string | undefined {
   const found = conditionValues(s, key);
   if (found.length === 0) return missing;
+  const shown = wanted.length === 1 ? `"${wanted[0]}"` : JSON.stringify(wanted);
   for (const { operator, values } of found) {
     // A wanted wildcard (an entry with allowWildcardSubjects) needs StringLike; anything else must be exact.
-    const wild = /[*?]/.test(wanted);
+    const wild = wanted.some((w) => /[*?]/.test(w));
     const exact = wild ? operator === "StringLike" : operator === "StringEquals" || (operator === "StringLike" && !values.some((v) => /[*?]/.test(v)));
-    if (!exact) return `${key} is tested with ${operator} ${JSON.stringify(values)}; it must be ${wild ? "StringLike" : "StringEquals"} "${wanted}"`;
-    if (values.length !== 1 || values[0] !== wanted) return `${key} allows ${JSON.stringify(values)}; expected exactly "${wanted}"`;
+    if (!exact) return `${key} is tested with ${operator} ${JSON.stringify(values)}; it must be ${wild ? "StringLike" : "StringEquals"} ${shown}`;
+    const same = values.length === wanted.length && [...values].sort().every((v, i) => v === [...wanted].sort()[i]);
+    if (!same) return `${key} allows ${JSON.stringify(values)}; expected exactly ${shown}`;
   }
   return undefined;
 }
@@ -57,10 +59,17 @@ export interface TrustFindings {
 
 /**
  * Judges a role's trust policy: the web-identity statement(s) must name `providerArn`, and every one of
- * them must pin `<issuerHost>:sub` to `subject` and `<issuerHost>:aud` to `sts.amazonaws.com`. Any other
+ * them must pin `<issuerHost>:sub` to `subject` and `<issuerHost>:aud` to exactly `audiences` (IRSA's
+ * `sts.amazonaws.com`, plus the kubelet's token audience for image-pull service accounts). Any other
  * principal allowed in is a provider finding: it is a way into the role that verify did not ask for.
  */
-export function judgeTrust(doc: PolicyDocument, providerArn: string, issuerHost: string, subject: string): TrustFindings {
+export function judgeTrust(
+  doc: PolicyDocument,
+  providerArn: string,
+  issuerHost: string,
+  subject: string,
+  audiences: readonly string[] = [STS_AUDIENCE],
+): TrustFindings {
   const allows = statementsOf(doc).filter((s) => s.Effect === "Allow");
   const webIdentity = allows.filter((s) => list(s.Action).some((a) => actionMatches(a, WEB_IDENTITY)));
   const mine = webIdentity.filter((s) => principals(s).includes(`Federated:${providerArn}`));
@@ -82,13 +91,13 @@ export function judgeTrust(doc: PolicyDocument, providerArn: string, issuerHost:
   const subKey = `${issuerHost}:sub`;
   const audKey = `${issuerHost}:aud`;
   const subProblem = mine
-    .map((s) => pinProblem(s, subKey, subject, `no ${subKey} condition: every service account of the cluster can assume the role`))
+    .map((s) => pinProblem(s, subKey, [subject], `no ${subKey} condition: every service account of the cluster can assume the role`))
     .find(Boolean);
-  const audProblem = mine.map((s) => pinProblem(s, audKey, STS_AUDIENCE, `no ${audKey} condition: tokens for any audience are accepted`)).find(Boolean);
+  const audProblem = mine.map((s) => pinProblem(s, audKey, audiences, `no ${audKey} condition: tokens for any audience are accepted`)).find(Boolean);
   return {
     provider,
     sub: subProblem ? { ok: false, detail: subProblem } : { ok: true, detail: `${subKey} = ${subject}` },
-    aud: audProblem ? { ok: false, detail: audProblem } : { ok: true, detail: `${audKey} = ${STS_AUDIENCE}` },
+    aud: audProblem ? { ok: false, detail: audProblem } : { ok: true, detail: `${audKey} = ${audiences.join(", ")}` },
   };
 }
 

@@ -6,6 +6,7 @@ import type { Environment } from "../config/environment";
 import { AccountAccess } from "./clients";
 import { checkAccount, checkIssuer, checkProvider, checkRepositories, checkRole } from "./checks";
 import { checkServiceAccounts } from "./kube";
+import { checkNodePulls } from "./node-pulls";
 import type { CheckResult } from "./report";
 import { checkThumbprints } from "./thumbprints";
 import { checkWebIdentityToken } from "./token";
@@ -48,6 +49,7 @@ export async function verifyEnvironment(env: Environment, options: VerifyOptions
       results.push(await checkThumbprints(env, issuerUrl, provider?.state, options.tlsTimeoutMs));
       for (const sa of env.serviceAccounts) results.push(...(await checkRole(env, ecr, sa, issuerUrl)));
       results.push(...(await checkRepositories(env, ecr)));
+      results.push(...(await checkNodePulls(env, ecr, eksOk ? eks : undefined)));
     }
 
     if (options.kubeconfig || options.context) {
