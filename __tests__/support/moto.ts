@@ -78,8 +78,14 @@ export async function startMoto(options: StartMotoOptions = {}): Promise<Moto> {
   const timeoutMs = options.timeoutMs ?? 20000;
   const port = await freePort();
   const endpoint = `http://127.0.0.1:${port}`;
-  // detached: own process group, so stop() can end everything it started and nothing else.
-  const child = spawn(command, ["-H", "127.0.0.1", "-p", String(port)], { detached: true, stdio: ["ignore", "ignore", "pipe"] });
+  // detached: own process group, so stop() can end everything it started and nothing else. The shell around
+  // the server is a watchdog: if this test process dies without calling stop() (jest killed, timeout), the
+  // server goes too, within a second, instead of holding its port forever.
+  const watchdog = `"$0" -H 127.0.0.1 -p ${port} & server=$!
+while kill -0 ${process.pid} 2>/dev/null && kill -0 $server 2>/dev/null; do sleep 1; done
+kill $server 2>/dev/null
+wait $server`;
+  const child = spawn("sh", ["-c", watchdog, command], { detached: true, stdio: ["ignore", "ignore", "pipe"] });
   let stderr = "";
   child.stderr!.on("data", (d: Buffer) => {
     stderr = (stderr + d.toString()).slice(-4000);

@@ -34,7 +34,7 @@ export function integrationTier(options: { needsMoto?: boolean } = {}): TierStat
   const plugins = locatePluginDir();
   if ("problem" in plugins) missing.push(plugins.problem);
   const moto = process.env.MOTO_SERVER || "moto_server";
-  if (options.needsMoto !== false && !canRun(moto)) missing.push(`${moto} not found (pip install "moto[server]", or set MOTO_SERVER)`);
+  if (options.needsMoto !== false && !canRun(moto)) missing.push(`${moto} not found or not runnable (pip install "moto[server]", or set MOTO_SERVER)`);
   return missing.length === 0 ? { available: true } : { available: false, reason: missing.join("; ") };
 }
 
