@@ -92,6 +92,7 @@ describe("init command (compiled CLI)", () => {
     const again = runCli(["--environments", join(dir, "environments"), ...args], { cwd: dir });
     expect(again.status).toBe(1);
     expect(again.stderr).toMatch(/already exists; init never overwrites/);
+    expect(again.stderr.trim().split("\n")).toHaveLength(1);
     expect(readFileSync(join(dir, "environments", "qa.json"), "utf8")).toBe("keep me");
 
     const bad = runCli(["--environments", join(dir, "environments"), ...args.map((a) => (a === "222222222222" ? "2222" : a)).map((a) => (a === "qa" ? "qa2" : a))], { cwd: dir });

@@ -2,7 +2,7 @@
  * `init NAME`: a new environment file from eksctl-like flags. Validated exactly like `validate` does
  * (including the rules across environments) before anything is written, and never over an existing file.
  */
-import { writeFileSync } from "node:fs";
+import { existsSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { Environment } from "../config/environment";
 import { formatProblem, loadEnvironmentFile, loadEnvironments } from "../config/load";
@@ -91,7 +91,8 @@ export function initProblems(dir: string, name: string, text: string): string[] 
   if (!result.environment) return result.problems.map(formatProblem);
   let others: Environment[] = [];
   try {
-    others = loadEnvironments(dir).environments;
+    // Without the file itself: an existing file of that name is refused by runInit, not compared with.
+    others = loadEnvironments(dir).environments.filter((e) => e.name !== name);
   } catch {
     /* no folder yet: nothing to collide with */
   }
@@ -100,6 +101,11 @@ export function initProblems(dir: string, name: string, text: string): string[] 
 
 export function runInit(opts: CommonOptions & InitFlags & { name: string }): void {
   const file = join(opts.environments, `${opts.name}.json`);
+  if (existsSync(file)) {
+    process.stderr.write(`error: ${file} already exists; init never overwrites: edit it, or pick another name\n`);
+    process.exitCode = 1;
+    return;
+  }
   const text = `${JSON.stringify(environmentBody(opts), null, 2)}\n`;
   const problems = initProblems(opts.environments, opts.name, text);
   if (problems.length > 0) {
@@ -109,7 +115,7 @@ export function runInit(opts: CommonOptions & InitFlags & { name: string }): voi
     return;
   }
   try {
-    // "wx": fails if the file exists, atomically, so two inits cannot both write it.
+    // "wx": fails if the file appeared since the check above, so two inits cannot both write it.
     writeFileSync(file, text, { flag: "wx" });
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;

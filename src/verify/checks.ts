@@ -102,6 +102,8 @@ export interface ProviderState {
 /** The IAM OIDC provider for exactly this issuer, in the ECR account, with audience sts.amazonaws.com. */
 export async function checkProvider(env: Environment, ecr: AccountAccess, issuerUrl: string): Promise<{ results: CheckResult[]; state?: ProviderState }> {
   const arn = expectedProviderArn(env, issuerUrl);
+  // Subject: the account (the ARN is long and goes into the detail, keeping the table readable).
+  const account = env.config.ecr.accountId;
   const existing = env.oidcProvider.kind === "existing";
   const missingFix = existing
     ? `ecr.oidcProvider.existingArn names no provider for ${issuerUrl}: create one in account ${env.config.ecr.accountId}, or fix the ARN`
@@ -112,18 +114,18 @@ export async function checkProvider(env: Environment, ecr: AccountAccess, issuer
     const url = (out.Url ?? "").replace(/^https:\/\//, "");
     results.push(
       url === issuerHost(issuerUrl)
-        ? { id: "oidc.provider", subject: arn, status: "pass", detail: `exists for ${issuerUrl}` }
-        : { id: "oidc.provider", subject: arn, status: "fail", detail: `provider URL is ${url}, the issuer is ${issuerHost(issuerUrl)}`, fix: missingFix },
+        ? { id: "oidc.provider", subject: account, status: "pass", detail: `${arn} exists` }
+        : { id: "oidc.provider", subject: account, status: "fail", detail: `${arn}: provider URL is ${url}, the issuer is ${issuerHost(issuerUrl)}`, fix: missingFix },
     );
     const audiences = out.ClientIDList ?? [];
     // IRSA's audience always; the kubelet's token audience too when service accounts use image pulls.
     const missing = [STS_AUDIENCE, ...extraClientIds(env)].filter((a) => !audiences.includes(a));
     results.push(
       missing.length === 0
-        ? { id: "oidc.audience", subject: arn, status: "pass", detail: `client ids: ${audiences.join(", ")}` }
+        ? { id: "oidc.audience", subject: account, status: "pass", detail: `client ids: ${audiences.join(", ")}` }
         : {
             id: "oidc.audience",
-            subject: arn,
+            subject: account,
             status: "fail",
             detail: `audience ${missing.join(", ")} missing (client ids: ${audiences.join(", ") || "none"})`,
             fix: existing
@@ -135,11 +137,11 @@ export async function checkProvider(env: Environment, ecr: AccountAccess, issuer
   } catch (e) {
     if ((e as Error).name === "NoSuchEntityException" || (e as Error).name === "NoSuchEntity") {
       return {
-        results: [{ id: "oidc.provider", subject: arn, status: "fail", detail: `no IAM OIDC provider for ${issuerUrl} in account ${env.config.ecr.accountId}`, fix: missingFix }],
+        results: [{ id: "oidc.provider", subject: account, status: "fail", detail: `no IAM OIDC provider ${arn} (issuer ${issuerUrl})`, fix: missingFix }],
         state: { arn, exists: false, thumbprints: [] },
       };
     }
-    return { results: [callFailed("oidc.provider", arn, e, "check that the ecr-account credentials may call iam:GetOpenIDConnectProvider")] };
+    return { results: [callFailed("oidc.provider", account, e, "check that the ecr-account credentials may call iam:GetOpenIDConnectProvider")] };
   }
 }
 

@@ -68,7 +68,7 @@ export async function checkThumbprints(env: Environment, issuerUrl: string | und
     return { id, subject: env.config.eks.clusterName, status: "skip", detail: `not pinned (${how})` };
   }
   const pinned = source.thumbprints as readonly string[];
-  if (!issuerUrl) return { id, subject: "issuer", status: "skip", detail: "issuer unknown", fix: "fix cluster.issuer first" };
+  if (!issuerUrl) return { id, subject: env.config.eks.clusterName, status: "skip", detail: "issuer unknown", fix: "fix cluster.issuer first" };
   let chain: ChainCertificate[] | undefined;
   let unreachable = "";
   try {
@@ -80,5 +80,12 @@ export async function checkThumbprints(env: Environment, issuerUrl: string | und
   const fix = j.stale
     ? redeploy(env)
     : `update ecr.oidcProvider.thumbprints to the issuer's current root (or use "tls" to read it at plan time, or "none"), then ${redeploy(env)}`;
-  return { id, subject: issuerUrl, status: j.ok ? (chain ? "pass" : "warn") : "fail", detail: j.detail + unreachable, fix: j.ok && chain ? undefined : fix };
+  const unreachableFix = `run verify where ${new URL(issuerUrl).host} is reachable to compare the pins with the live chain`;
+  return {
+    id,
+    subject: env.config.eks.clusterName,
+    status: j.ok ? (chain ? "pass" : "warn") : "fail",
+    detail: j.detail + unreachable,
+    fix: j.ok ? (chain ? undefined : unreachableFix) : fix,
+  };
 }
