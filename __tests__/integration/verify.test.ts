@@ -7,148 +7,38 @@
  * for what the AWS API returns; the token path is exercised for its plumbing (decode, exchange, ECR calls
  * with the returned credentials), not for STS's own token validation.
  */
-import { execFileSync, spawn } from "node:child_process";
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { execFileSync } from "node:child_process";
+import { writeFileSync } from "node:fs";
 import { createServer, Server } from "node:http";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { CreateClusterCommand, DescribeClusterCommand, EKSClient } from "@aws-sdk/client-eks";
-import { CreateRepositoryCommand, DeleteRepositoryCommand, DeleteRepositoryPolicyCommand, ECRClient, GetRepositoryPolicyCommand, SetRepositoryPolicyCommand } from "@aws-sdk/client-ecr";
+import { CreateRepositoryCommand, DeleteRepositoryCommand, DeleteRepositoryPolicyCommand, GetRepositoryPolicyCommand, SetRepositoryPolicyCommand } from "@aws-sdk/client-ecr";
 import {
   AttachRolePolicyCommand,
   CreatePolicyCommand,
-  CreateRoleCommand,
   DeleteOpenIDConnectProviderCommand,
   DetachRolePolicyCommand,
   GetRoleCommand,
   GetRolePolicyCommand,
-  IAMClient,
   PutRolePolicyCommand,
   UpdateAssumeRolePolicyCommand,
 } from "@aws-sdk/client-iam";
-import { AssumeRoleCommand, STSClient } from "@aws-sdk/client-sts";
 import { parseAllDocuments } from "yaml";
-import { CLI, runCli } from "../support/cli";
-import { DUMMY_CREDENTIALS, DUMMY_CREDENTIALS_ENV, Moto, startMoto } from "../support/moto";
-import { locatePluginDir, terraform, terraformInit } from "../support/terraform";
+import { runCli } from "../support/cli";
 import { INTEGRATION_TIER, integrationTier, tierDescribe } from "../support/tiers";
+import { ECR_ACCOUNT, NODE_ROLE, REGION, ROLE, Verdict, VerifyFixture, deployVerifyFixture } from "../support/verify-fixture";
 
 jest.setTimeout(240000);
 
-const REGION = "us-east-1";
-const EKS_ACCOUNT = "111111111111";
-const ECR_ACCOUNT = "222222222222";
-const THUMBPRINT = "9e99a48a9960b14926bb7f3b02e22da2b0ab7280";
-const ROLE = "it-ci-builder";
-const NODE_ROLE = `arn:aws:iam::${EKS_ACCOUNT}:role/nodes`;
-
-interface Clients {
-  iam: IAMClient;
-  ecr: ECRClient;
-  eks: EKSClient;
-}
-
-/** SDK clients acting in `account` on the emulator (sts:AssumeRole, as the stack's providers do). */
-async function clientsIn(endpoint: string, account: string): Promise<Clients> {
-  const sts = new STSClient({ endpoint, region: REGION, credentials: DUMMY_CREDENTIALS });
-  const out = await sts.send(new AssumeRoleCommand({ RoleArn: `arn:aws:iam::${account}:role/it-admin`, RoleSessionName: "verify-it" }));
-  sts.destroy();
-  const c = out.Credentials!;
-  const config = { endpoint, region: REGION, credentials: { accessKeyId: c.AccessKeyId!, secretAccessKey: c.SecretAccessKey!, sessionToken: c.SessionToken } };
-  return { iam: new IAMClient(config), ecr: new ECRClient(config), eks: new EKSClient(config) };
-}
-
-interface Verdict {
-  status: number | null;
-  failed: string[];
-  json: { checks: { id: string; subject: string; status: string; detail: string; fix?: string }[] };
-}
-
 tierDescribe(INTEGRATION_TIER, integrationTier())("verify against the emulator", () => {
-  let moto: Moto;
-  let dir: string;
-  let eks: Clients;
-  let ecr: Clients;
-  let issuer: string;
-  let stackDir: string;
-  const env = () => ({ ...DUMMY_CREDENTIALS_ENV, NO_COLOR: "1" });
-
-  const verify = (...extra: string[]): Verdict => {
-    const r = runCli(["--environments", join(dir, "environments"), "verify", "--env", "it", "--json", ...extra], { env: env() });
-    let json: Verdict["json"];
-    try {
-      json = JSON.parse(r.stdout);
-    } catch {
-      throw new Error(`verify printed no JSON (exit ${r.status}):\n${r.stdout}\n${r.stderr}`);
-    }
-    const failed = json.checks.filter((c) => c.status === "fail").map((c) => `${c.id} ${c.subject}`);
-    return { status: r.status, failed, json };
-  };
-
-  /** The same, without blocking the event loop: needed when this process also serves the stub API server. */
-  const verifyAsync = (...extra: string[]): Promise<Verdict> =>
-    new Promise((resolve, reject) => {
-      const child = spawn(process.execPath, [CLI, "--environments", join(dir, "environments"), "verify", "--env", "it", "--json", ...extra], {
-        env: { ...process.env, ...env() },
-      });
-      let stdout = "";
-      child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
-      child.on("error", reject);
-      child.on("close", (status) => {
-        try {
-          const json = JSON.parse(stdout) as Verdict["json"];
-          resolve({ status, json, failed: json.checks.filter((c) => c.status === "fail").map((c) => `${c.id} ${c.subject}`) });
-        } catch (e) {
-          reject(new Error(`verify printed no JSON (exit ${status}): ${stdout}`));
-        }
-      });
-    });
-
-  const reapply = () => terraform(stackDir, ["apply", "-auto-approve"], { env: env() as Record<string, string> });
+  let f: VerifyFixture;
+  const verify = (...extra: string[]) => f.verify(...extra);
 
   beforeAll(async () => {
-    moto = await startMoto();
-    dir = mkdtempSync(join(tmpdir(), "eks-ecr-access-verify-"));
-    [eks, ecr] = await Promise.all([clientsIn(moto.endpoint, EKS_ACCOUNT), clientsIn(moto.endpoint, ECR_ACCOUNT)]);
-    await eks.eks.send(
-      new CreateClusterCommand({ name: "it", roleArn: `arn:aws:iam::${EKS_ACCOUNT}:role/eks`, resourcesVpcConfig: { subnetIds: ["subnet-1"] } }),
-    );
-    issuer = (await eks.eks.send(new DescribeClusterCommand({ name: "it" }))).cluster!.identity!.oidc!.issuer!;
-    for (const name of ["team/app", "team/base-node"]) await ecr.ecr.send(new CreateRepositoryCommand({ repositoryName: name }));
-    // The node role the kubelet pulls with (node-role pulls; the stack attaches its identity policy).
-    await eks.iam.send(new CreateRoleCommand({ RoleName: "nodes", AssumeRolePolicyDocument: JSON.stringify({ Version: "2012-10-17", Statement: [] }) }));
-
-    const endpoints = Object.fromEntries(["sts", "iam", "eks", "ecr"].map((s) => [s, moto.endpoint]));
-    const body = {
-      eks: {
-        accountId: EKS_ACCOUNT,
-        region: REGION,
-        clusterName: "it",
-        issuerUrl: issuer,
-        assumeRoleArn: `arn:aws:iam::${EKS_ACCOUNT}:role/it-admin`,
-        nodeRoleArns: [NODE_ROLE],
-      },
-      imagePulls: { repositories: ["team/base-node"], repositoryPolicies: "owned", nodeRolePolicy: "attach" },
-      ecr: { accountId: ECR_ACCOUNT, region: REGION, assumeRoleArn: `arn:aws:iam::${ECR_ACCOUNT}:role/it-admin`, oidcProvider: { thumbprints: [THUMBPRINT] } },
-      serviceAccounts: [{ namespace: "ci", name: "builder", roleName: ROLE, repositories: ["team/app", "team/base-*"], access: "push" }],
-      kubernetes: { serviceAccounts: "manifest" },
-      awsEndpoints: endpoints,
-    };
-    mkdirSync(join(dir, "environments"));
-    writeFileSync(join(dir, "environments", "it.json"), JSON.stringify(body, null, 2));
-    const synth = runCli(["--environments", join(dir, "environments"), "synth", "--out", join(dir, "out")]);
-    if (synth.status !== 0) throw new Error(`synth failed: ${synth.stderr}`);
-    stackDir = join(dir, "out", "stacks", "it");
-    const plugins = locatePluginDir();
-    if ("problem" in plugins) throw new Error(plugins.problem);
-    await terraformInit(stackDir, plugins.dir, { env: env() as Record<string, string> });
-    await reapply();
+    f = await deployVerifyFixture();
   });
 
   afterAll(async () => {
-    for (const c of [eks, ecr]) if (c) Object.values(c).forEach((client) => client.destroy());
-    await moto?.stop();
-    if (dir) rmSync(dir, { recursive: true, force: true });
+    await f?.stop();
   });
 
   it("passes right after apply", () => {
@@ -164,14 +54,14 @@ tierDescribe(INTEGRATION_TIER, integrationTier())("verify against the emulator",
   });
 
   it("reports a deleted OIDC provider as oidc.provider, and re-apply fixes it", async () => {
-    const arn = `arn:aws:iam::${ECR_ACCOUNT}:oidc-provider/${issuer.replace(/^https:\/\//, "")}`;
-    await ecr.iam.send(new DeleteOpenIDConnectProviderCommand({ OpenIDConnectProviderArn: arn }));
+    const arn = `arn:aws:iam::${ECR_ACCOUNT}:oidc-provider/${f.issuer.replace(/^https:\/\//, "")}`;
+    await f.ecr.iam.send(new DeleteOpenIDConnectProviderCommand({ OpenIDConnectProviderArn: arn }));
     const v = verify();
     expect(v.status).toBe(1);
     expect(v.failed).toEqual([`oidc.provider ${ECR_ACCOUNT}`]);
     expect(v.json.checks.find((c) => c.id === "oidc.provider")?.detail).toContain(arn);
     expect(v.json.checks.find((c) => c.id === "oidc.provider")?.fix).toMatch(/cdktf deploy it/);
-    await reapply();
+    await f.reapply();
     expect(verify().status).toBe(0);
   });
 
@@ -180,19 +70,19 @@ tierDescribe(INTEGRATION_TIER, integrationTier())("verify against the emulator",
    * (one terraform re-apply above already proves the advertised fix; each costs ~20 s on 2 cores).
    */
   const withTrust = async (edit: (condition: Record<string, string>) => void, body: () => void) => {
-    const role = await ecr.iam.send(new GetRoleCommand({ RoleName: ROLE }));
+    const role = await f.ecr.iam.send(new GetRoleCommand({ RoleName: ROLE }));
     const text = role.Role!.AssumeRolePolicyDocument!;
     const original = text.startsWith("{") ? text : decodeURIComponent(text);
     const doc = JSON.parse(original);
     edit(doc.Statement[0].Condition.StringEquals);
-    await ecr.iam.send(new UpdateAssumeRolePolicyCommand({ RoleName: ROLE, PolicyDocument: JSON.stringify(doc) }));
+    await f.ecr.iam.send(new UpdateAssumeRolePolicyCommand({ RoleName: ROLE, PolicyDocument: JSON.stringify(doc) }));
     try {
       body();
     } finally {
-      await ecr.iam.send(new UpdateAssumeRolePolicyCommand({ RoleName: ROLE, PolicyDocument: original }));
+      await f.ecr.iam.send(new UpdateAssumeRolePolicyCommand({ RoleName: ROLE, PolicyDocument: original }));
     }
   };
-  const host = () => issuer.replace(/^https:\/\//, "");
+  const host = () => f.issuer.replace(/^https:\/\//, "");
 
   it("reports a changed trust :sub as role.trust.sub", async () => {
     await withTrust(
@@ -227,8 +117,8 @@ tierDescribe(INTEGRATION_TIER, integrationTier())("verify against the emulator",
         { Effect: "Allow", Action: ["ecr:BatchGetImage", "ecr:PutImage"], Resource: [arn("team/base-*")] },
       ],
     };
-    const original = await ecr.iam.send(new GetRolePolicyCommand({ RoleName: ROLE, PolicyName: "ecr-push" }));
-    await ecr.iam.send(new PutRolePolicyCommand({ RoleName: ROLE, PolicyName: "ecr-push", PolicyDocument: JSON.stringify(policy) }));
+    const original = await f.ecr.iam.send(new GetRolePolicyCommand({ RoleName: ROLE, PolicyName: "ecr-push" }));
+    await f.ecr.iam.send(new PutRolePolicyCommand({ RoleName: ROLE, PolicyName: "ecr-push", PolicyDocument: JSON.stringify(policy) }));
     try {
       const v = verify();
       expect(v.status).toBe(1);
@@ -237,19 +127,19 @@ tierDescribe(INTEGRATION_TIER, integrationTier())("verify against the emulator",
     } finally {
       const text = original.PolicyDocument!;
       const doc = text.startsWith("{") ? text : decodeURIComponent(text);
-      await ecr.iam.send(new PutRolePolicyCommand({ RoleName: ROLE, PolicyName: "ecr-push", PolicyDocument: doc }));
+      await f.ecr.iam.send(new PutRolePolicyCommand({ RoleName: ROLE, PolicyName: "ecr-push", PolicyDocument: doc }));
     }
     expect(verify().status).toBe(0);
   });
 
   it("reports an extra grant attached outside the stack as role.least-privilege", async () => {
-    const extra = await ecr.iam.send(
+    const extra = await f.ecr.iam.send(
       new CreatePolicyCommand({
         PolicyName: "too-much",
         PolicyDocument: JSON.stringify({ Version: "2012-10-17", Statement: [{ Sid: "Everything", Effect: "Allow", Action: "ecr:*", Resource: "*" }] }),
       }),
     );
-    await ecr.iam.send(new AttachRolePolicyCommand({ RoleName: ROLE, PolicyArn: extra.Policy!.Arn }));
+    await f.ecr.iam.send(new AttachRolePolicyCommand({ RoleName: ROLE, PolicyArn: extra.Policy!.Arn }));
     try {
       const v = verify();
       expect(v.status).toBe(1);
@@ -259,42 +149,42 @@ tierDescribe(INTEGRATION_TIER, integrationTier())("verify against the emulator",
       // terraform does not manage attachments it did not create: the fix says to remove them
       expect(check.fix).toMatch(/remove the extra grants/);
     } finally {
-      await ecr.iam.send(new DetachRolePolicyCommand({ RoleName: ROLE, PolicyArn: extra.Policy!.Arn }));
+      await f.ecr.iam.send(new DetachRolePolicyCommand({ RoleName: ROLE, PolicyArn: extra.Policy!.Arn }));
     }
     expect(verify().status).toBe(0);
   });
 
   it("reports a deleted repository as repository.exists", async () => {
-    await ecr.ecr.send(new DeleteRepositoryCommand({ repositoryName: "team/app" }));
+    await f.ecr.ecr.send(new DeleteRepositoryCommand({ repositoryName: "team/app" }));
     try {
       const v = verify();
       expect(v.status).toBe(1);
       expect(v.failed).toEqual(["repository.exists team/app"]);
       expect(v.json.checks.find((c) => c.id === "repository.exists" && c.subject === "team/app")?.fix).toMatch(/aws ecr create-repository --repository-name team\/app/);
     } finally {
-      await ecr.ecr.send(new CreateRepositoryCommand({ repositoryName: "team/app" }));
+      await f.ecr.ecr.send(new CreateRepositoryCommand({ repositoryName: "team/app" }));
     }
     expect(verify().status).toBe(0);
   });
 
   it("reports a node-pull repository policy removed outside the stack as node-pull.ecr", async () => {
-    const saved = await ecr.ecr.send(new GetRepositoryPolicyCommand({ repositoryName: "team/base-node" }));
-    await ecr.ecr.send(new DeleteRepositoryPolicyCommand({ repositoryName: "team/base-node" }));
+    const saved = await f.ecr.ecr.send(new GetRepositoryPolicyCommand({ repositoryName: "team/base-node" }));
+    await f.ecr.ecr.send(new DeleteRepositoryPolicyCommand({ repositoryName: "team/base-node" }));
     try {
       const v = verify();
       expect(v.status).toBe(1);
       expect(v.failed).toEqual(["node-pull.ecr team/base-node"]);
       expect(v.json.checks.find((c) => c.id === "node-pull.ecr")?.detail).toContain(`${NODE_ROLE} lacks ecr:BatchCheckLayerAvailability`);
     } finally {
-      await ecr.ecr.send(new SetRepositoryPolicyCommand({ repositoryName: "team/base-node", policyText: saved.policyText }));
+      await f.ecr.ecr.send(new SetRepositoryPolicyCommand({ repositoryName: "team/base-node", policyText: saved.policyText }));
     }
     expect(verify().status).toBe(0);
   });
 
   it("exchanges a web-identity token and calls ECR with the role (moto does not validate the token)", () => {
     const b64 = (o: object) => Buffer.from(JSON.stringify(o)).toString("base64url");
-    const claims = { iss: issuer, sub: "system:serviceaccount:ci:builder", aud: ["sts.amazonaws.com"], exp: Math.floor(Date.now() / 1000) + 600 };
-    const file = join(dir, "token.jwt");
+    const claims = { iss: f.issuer, sub: "system:serviceaccount:ci:builder", aud: ["sts.amazonaws.com"], exp: Math.floor(Date.now() / 1000) + 600 };
+    const file = join(f.dir, "token.jwt");
     writeFileSync(file, `${b64({ alg: "RS256" })}.${b64(claims)}.c2ln`);
     const v = verify("--web-identity-token-file", file);
     expect(v.failed).toEqual([]);
@@ -308,25 +198,25 @@ tierDescribe(INTEGRATION_TIER, integrationTier())("verify against the emulator",
   });
 
   it("the --emit-job smoke-test script succeeds with the aws CLI given what the pod identity webhook injects", () => {
-    const emitted = runCli(["--environments", join(dir, "environments"), "verify", "--env", "it", "--emit-job"], { env: env() });
+    const emitted = runCli(["--environments", join(f.dir, "environments"), "verify", "--env", "it", "--emit-job"], { env: f.env() });
     expect(emitted.status).toBe(0);
     const job = parseAllDocuments(emitted.stdout)[0].toJS();
     const container = job.spec.template.spec.containers[0];
     const script = container.command[2] as string;
     const containerEnv = Object.fromEntries((container.env as { name: string; value: string }[]).map((e) => [e.name, e.value]));
     const b64 = (o: object) => Buffer.from(JSON.stringify(o)).toString("base64url");
-    const tokenFile = join(dir, "pod-token.jwt");
-    writeFileSync(tokenFile, `${b64({ alg: "RS256" })}.${b64({ iss: issuer, sub: "system:serviceaccount:ci:builder", aud: "sts.amazonaws.com" })}.c2ln`);
+    const tokenFile = join(f.dir, "pod-token.jwt");
+    writeFileSync(tokenFile, `${b64({ alg: "RS256" })}.${b64({ iss: f.issuer, sub: "system:serviceaccount:ci:builder", aud: "sts.amazonaws.com" })}.c2ln`);
     // Only the Job's own env, what the webhook injects (role ARN, token file) and the emulator endpoint: no keys.
     const out = execFileSync("sh", ["-c", script], {
       encoding: "utf8",
       env: {
         ...containerEnv,
         PATH: process.env.PATH,
-        HOME: dir,
+        HOME: f.dir,
         AWS_ROLE_ARN: `arn:aws:iam::${ECR_ACCOUNT}:role/${ROLE}`,
         AWS_WEB_IDENTITY_TOKEN_FILE: tokenFile,
-        AWS_ENDPOINT_URL: moto.endpoint,
+        AWS_ENDPOINT_URL: f.moto.endpoint,
         AWS_CONFIG_FILE: "/dev/null",
         AWS_SHARED_CREDENTIALS_FILE: "/dev/null",
         AWS_EC2_METADATA_DISABLED: "true",
@@ -353,7 +243,7 @@ tierDescribe(INTEGRATION_TIER, integrationTier())("verify against the emulator",
     await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
     try {
       const port = (server.address() as { port: number }).port;
-      const kubeconfig = join(dir, "kubeconfig");
+      const kubeconfig = join(f.dir, "kubeconfig");
       writeFileSync(
         kubeconfig,
         JSON.stringify({
@@ -368,12 +258,12 @@ tierDescribe(INTEGRATION_TIER, integrationTier())("verify against the emulator",
       );
       // moto reports a made-up cluster endpoint, so the context is (rightly) reported as another cluster;
       // the service accounts are still read and judged.
-      const ok = await verifyAsync("--kubeconfig", kubeconfig, "--context", "stub");
+      const ok = await f.verifyAsync("--kubeconfig", kubeconfig, "--context", "stub");
       const k8s = (v: Verdict) => Object.fromEntries(v.json.checks.filter((c) => c.id.startsWith("k8s.")).map((c) => [c.id, c.status]));
       expect(k8s(ok)).toEqual({ "k8s.context": "fail", "k8s.service-account": "pass" });
       expect(ok.json.checks.find((c) => c.id === "k8s.context")?.fix).toMatch(/aws eks update-kubeconfig --name it/);
       annotation = `arn:aws:iam::${ECR_ACCOUNT}:role/wrong`;
-      const bad = await verifyAsync("--kubeconfig", kubeconfig, "--context", "stub");
+      const bad = await f.verifyAsync("--kubeconfig", kubeconfig, "--context", "stub");
       expect(k8s(bad)).toEqual({ "k8s.context": "fail", "k8s.service-account": "fail" });
       expect(bad.json.checks.find((c) => c.id === "k8s.service-account")?.detail).toContain("role/wrong");
       expect(bad.status).toBe(1);
