@@ -66,3 +66,20 @@ describe("diagramInputOf", () => {
     expect(renderTrustChainMermaid(d)).toContain("IAM role dev-ci-image-builder");
   });
 });
+
+describe("node-role pulls in the diagram", () => {
+  it("draws each node role in the EKS account with kubelet-pull arrows to its repositories, shared repositories once", () => {
+    const out = renderTrustChainMermaid({ ...input, nodePulls: { nodeRoleArns: ["arn:aws:iam::111111111111:role/eks/nodes"], repositories: ["team/app", "base/*"] } });
+    expect(out).toContain('node0["node role nodes"]');
+    expect(out.match(/\[\("ECR team\/app"\)\]/g)).toHaveLength(1);
+    // sorted: base/* = repo0, team/app = repo1
+    expect(out).toContain('node0 -- "kubelet pull (resource policy)" --> repo0');
+    expect(out).toContain('node0 -- "kubelet pull (resource policy)" --> repo1');
+    const eks = out.slice(out.indexOf("subgraph eksAccount"), out.indexOf("subgraph ecrAccount"));
+    expect(eks).toContain("node0[");
+  });
+
+  it("draws nothing for node pulls without node roles", () => {
+    expect(renderTrustChainMermaid({ ...input, nodePulls: { nodeRoleArns: [], repositories: ["x/y"] } })).toBe(renderTrustChainMermaid(input));
+  });
+});

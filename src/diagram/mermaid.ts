@@ -31,6 +31,11 @@ export interface TrustChainInput {
   readonly oidcProvider: "create" | "existing";
   /** Service accounts in the order of the environment file; at least one gives a useful picture. */
   readonly serviceAccounts: readonly TrustChainServiceAccount[];
+  /**
+   * Node-role image pulls (the kubelet pulls with the node's role, granted by the ECR account's resource
+   * policies). Default: none, nothing drawn.
+   */
+  readonly nodePulls?: { readonly nodeRoleArns: readonly string[]; readonly repositories: readonly string[] };
 }
 
 /**
@@ -45,7 +50,9 @@ function label(...lines: string[]): string {
 /** Mermaid source (no code fences) of the trust chain; identical input gives identical output. */
 export function renderTrustChainMermaid(input: TrustChainInput): string {
   // Node ids are positional (sa0, role0, repo0...) so that arbitrary names never need escaping in ids.
-  const repositories = [...new Set(input.serviceAccounts.flatMap((sa) => sa.repositories))].sort();
+  const nodeRoles = input.nodePulls?.nodeRoleArns ?? [];
+  const nodeRepos = nodeRoles.length ? [...new Set(input.nodePulls?.repositories ?? [])].sort() : [];
+  const repositories = [...new Set([...input.serviceAccounts.flatMap((sa) => sa.repositories), ...nodeRepos])].sort();
   const repoId = new Map(repositories.map((r, i) => [r, `repo${i}`]));
   const namespaces = [...new Set(input.serviceAccounts.map((sa) => sa.namespace))];
   const lines: string[] = ["flowchart LR"];
@@ -60,6 +67,7 @@ export function renderTrustChainMermaid(input: TrustChainInput): string {
     });
     lines.push("    end");
   });
+  nodeRoles.forEach((arn, i) => lines.push(`    node${i}[${label(`node role ${arn.slice(arn.lastIndexOf("/") + 1)}`)}]`));
   lines.push("  end");
 
   const provider = input.oidcProvider === "create" ? "IAM OIDC provider (created)" : "IAM OIDC provider (existing)";
@@ -78,6 +86,9 @@ export function renderTrustChainMermaid(input: TrustChainInput): string {
     lines.push(`  role${i} -- ${label(`trust: sub=system:serviceaccount:${sa.namespace}:${sa.name}, aud`)} --> oidc`);
     for (const r of [...new Set(sa.repositories)].sort()) lines.push(`  role${i} -- ${label(sa.access)} --> ${repoId.get(r)}`);
   });
+  nodeRoles.forEach((_, i) => {
+    for (const r of nodeRepos) lines.push(`  node${i} -- ${label("kubelet pull (resource policy)")} --> ${repoId.get(r)}`);
+  });
   return `${lines.join("\n")}\n`;
 }
 
@@ -94,5 +105,8 @@ export function diagramInputOf(env: Environment): TrustChainInput {
       access: sa.access,
       repositories: [...sa.repositories],
     })),
+    nodePulls: env.config.eks.nodeRoleArns.length
+      ? { nodeRoleArns: [...env.config.eks.nodeRoleArns], repositories: [...(env.config.imagePulls.repositories ?? [])] }
+      : undefined,
   };
 }
