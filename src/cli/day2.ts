@@ -6,6 +6,7 @@ import { join } from "node:path";
 import { formatProblem, loadEnvironmentFile } from "../config/load";
 import { diagramInputOf, renderTrustChainMermaid } from "../diagram/mermaid";
 import { EXIT_COULD_NOT_RUN, exitCodeOf, toJson, toTable, wantsColour } from "../verify/report";
+import { abandoned } from "../verify/kube";
 import { verifyEnvironment } from "../verify/run";
 import { smokeTestJobManifests } from "../verify/smoke-test-job";
 import type { CommonOptions } from "./commands";
@@ -41,8 +42,13 @@ export async function runVerify(opts: VerifyCliOptions & { emitJob?: boolean }):
     kubeconfig: opts.kubeconfig,
     context: opts.context,
   });
-  process.stdout.write(opts.json ? toJson(env.name, results) : toTable(env.name, results, wantsColour(process.stdout)));
-  process.exitCode = exitCodeOf(results);
+  const code = exitCodeOf(results);
+  process.exitCode = code;
+  const text = opts.json ? toJson(env.name, results) : toTable(env.name, results, wantsColour(process.stdout));
+  // A Kubernetes request that timed out still holds its socket: exit once the output is flushed.
+  process.stdout.write(text, () => {
+    if (abandoned.requests > 0) process.exit(code);
+  });
 }
 
 export function runDiagram(opts: CommonOptions & { env: string; markdown?: boolean }): void {

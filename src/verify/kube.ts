@@ -35,10 +35,19 @@ export interface KubeOptions {
   readonly timeoutMs?: number;
 }
 
+/**
+ * Requests given up on by `withTimeout`. Their sockets stay open (the client offers no way to abort
+ * them), which would keep the process alive; the CLI exits explicitly when this is non-zero.
+ */
+export const abandoned = { requests: 0 };
+
 function withTimeout<T>(promise: Promise<T>, ms: number, server: string | undefined): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`no answer from ${server ?? "the API server"} within ${ms} ms`)), ms);
+    timer = setTimeout(() => {
+      abandoned.requests += 1;
+      reject(new Error(`no answer from ${server ?? "the API server"} within ${ms} ms`));
+    }, ms);
   });
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
