@@ -18,7 +18,7 @@ import type { Environment, ResolvedServiceAccount } from "../config/environment"
 import { issuerHost } from "../config/environment";
 import { STS_AUDIENCE } from "../constructs/issuer-oidc-provider";
 import { extraClientIds, trustedAudiences } from "../stacks/image-pulls";
-import { AccountAccess, errorText, isUnreachable } from "./clients";
+import { AccountAccess, errorText, isAccessDenied, isUnreachable } from "./clients";
 import { ecrExpectedGrants, expectedProviderArn, repositoryScopeOf, subjectOf } from "./expectations";
 import { PolicyDocument, parsePolicy } from "./iam-eval";
 import { judgePermissions, judgeTrust } from "./policy-checks";
@@ -28,9 +28,14 @@ import type { CheckResult } from "./report";
 export const redeploy = (env: Environment) =>
   `re-apply the stack: npx cdktf deploy ${env.name} (or terraform apply in cdktf.out/stacks/${env.name}); terraform plan shows the drift`;
 
-/** A result for an AWS error: `error` (verify cannot run) when unreachable/unauthorised, else `fail`. */
+/**
+ * A result for an unexpected AWS error (not-found cases are handled by each check as failures): the check
+ * could not run (`error`, exit 2), whether the endpoint, the credentials or a missing read permission is
+ * to blame; the fix names the permission for AccessDenied.
+ */
 export function callFailed(id: string, subject: string, e: unknown, fix: string): CheckResult {
-  return { id, subject, status: isUnreachable(e) ? "error" : "fail", detail: errorText(e), fix };
+  const why = isUnreachable(e) ? "endpoint or credentials unusable" : isAccessDenied(e) ? "the verify caller may not read this" : "unexpected error";
+  return { id, subject, status: "error", detail: `${why}: ${errorText(e)}`, fix };
 }
 
 /** The caller reaches `side`'s account with the configured role; anything else makes the rest meaningless. */
@@ -89,6 +94,9 @@ export async function checkIssuer(env: Environment, eks: AccountAccess | undefin
     return { endpoint, issuerUrl: live, result: { id, subject: clusterName, status: "pass", detail: live } };
   } catch (e) {
     const fix = `check eks.clusterName "${clusterName}", eks.region "${region}" and eks.accountId ${env.config.eks.accountId}`;
+    if ((e as Error).name === "ResourceNotFoundException") {
+      return { issuerUrl: configured, result: { id, subject: clusterName, status: "fail", detail: `no cluster ${clusterName} in ${env.config.eks.accountId} ${region}`, fix } };
+    }
     return { issuerUrl: configured, result: callFailed(id, clusterName, e, fix) };
   }
 }
