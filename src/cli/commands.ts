@@ -3,7 +3,7 @@
  */
 import { cpSync, existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { synthesizeApp } from "../app";
+import type * as AppModule from "../app";
 import { environmentJsonSchema } from "../config/json-schema";
 import { LoadResult, formatProblem, loadEnvironments } from "../config/load";
 import { replaceDirectory } from "../output/atomic-directory";
@@ -11,6 +11,12 @@ import { replaceDirectory } from "../output/atomic-directory";
 export interface CommonOptions {
   readonly environments: string;
 }
+
+/**
+ * cdktf and the provider classes are most of the CLI's start-up (~0.25 s CPU, ~40 MiB): they are loaded only once
+ * the input is valid, so `validate`, `schema`, `init` and every rejected file answer fast (docs/benchmarks.md).
+ */
+const loadApp = (): typeof AppModule => require("../app");
 
 /** Prints every problem to stderr and sets exit code 1; true when there were any. */
 function reportProblems(result: LoadResult): boolean {
@@ -37,7 +43,7 @@ function keepTerraformWorkingFiles(oldDir: string, newDir: string): void {
 export function runSynth(opts: CommonOptions & { env?: string[]; out: string }): void {
   const result = loadEnvironments(opts.environments, opts.env);
   if (reportProblems(result)) return;
-  replaceDirectory(opts.out, (tmp) => synthesizeApp(result.environments, tmp), { keep: keepTerraformWorkingFiles });
+  replaceDirectory(opts.out, (tmp) => loadApp().synthesizeApp(result.environments, tmp), { keep: keepTerraformWorkingFiles });
   for (const env of result.environments) {
     process.stdout.write(`synthesized ${env.name} -> ${join(opts.out, "stacks", env.name, "cdk.tf.json")}\n`);
   }

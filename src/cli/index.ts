@@ -5,11 +5,11 @@
  */
 import { Command, Option } from "commander";
 import { runSchema, runSynth, runValidate } from "./commands";
-import { runGenerate } from "./generate";
 import { runInit } from "./init";
 
-// verify, diagram and check-policies pull in the AWS SDK (~0.1 s CPU and ~12 MiB at start-up): they are loaded
-// only when they run, so that synth, which CI runs for every environment, does not pay for them (docs/benchmarks.md).
+// verify, diagram and check-policies pull in the AWS SDK (~0.1 s CPU, ~12 MiB), generate all of cdktf: they are
+// loaded only when they run, so that synth and validate, which CI runs all the time, do not pay for them
+// (docs/benchmarks.md).
 const day2 = () => import("./day2");
 
 const program = new Command()
@@ -87,7 +87,7 @@ program
   .command("generate")
   .description("rewrite generated/: the reusable Terraform modules and every environment's stack (what npm run generate does)")
   .option("-o, --out <dir>", "output folder, replaced as a whole only when generation succeeds", "generated")
-  .action((opts) => runGenerate({ ...program.opts(), ...opts }));
+  .action(async (opts) => (await import("./generate")).runGenerate({ ...program.opts(), ...opts }));
 
 program.parseAsync(process.argv).catch((e: unknown) => {
   process.stderr.write(`eks-ecr-access: ${e instanceof Error ? e.message : String(e)}\n`);
