@@ -1,7 +1,7 @@
 /**
  * Guard on what synthesis loads at run time (the static scan in provider-imports.test.ts sees only our own
  * import lines): neither the CLI's `synth` nor the cdktf app (`dist/main.js`) may load a provider package's
- * barrel, the AWS SDK or the Kubernetes client. Start-up is most of a synth's cost (docs/benchmarks.md): the aws
+ * barrel, the AWS SDK or the Kubernetes client, and `validate` loads no cdktf at all. Start-up is most of a synth's cost (docs/benchmarks.md): the aws
  * barrel alone costs seconds and ~500 MiB, the SDK ~0.1 s CPU and ~12 MiB on every CI run.
  */
 import { execFileSync } from "node:child_process";
@@ -75,6 +75,14 @@ describe("what synthesis loads", () => {
   it("the cdktf app (dist/main.js) loads nothing forbidden", () => {
     const loaded = loadedBy([join(PROJECT_ROOT, "dist", "main.js")]);
     expect(loaded.some((m) => m.file.endsWith("/cdktf/lib/index.js"))).toBe(true);
+    expect(violations(loaded)).toBe("");
+  });
+
+  it("validate answers without loading cdktf at all (so do rejected files: synth loads it only after validation)", () => {
+    const loaded = loadedBy([CLI, "validate"]);
+    expect(loaded.some((m) => m.file.includes("/node_modules/zod/"))).toBe(true);
+    const cdktf = loaded.filter((m) => /\/node_modules\/(cdktf|@cdktf)\//.test(m.file)).map((m) => `${relative(PROJECT_ROOT, m.file)} via ${relative(PROJECT_ROOT, m.via)}`);
+    expect(cdktf.slice(0, 5)).toEqual([]);
     expect(violations(loaded)).toBe("");
   });
 
