@@ -5,4 +5,7 @@ module.exports = {
   testMatch: ["**/*.test.ts"],
   transform: { "^.+\\.ts$": ["@swc/jest", { jsc: { target: "es2022" } }] },
   testTimeout: 30000,
+  // Jest's default is one worker less than the cores: on the 2-core CI machines that is one worker, running every
+  // suite in a row while the second core idles. Two workers: unit tier 38 -> 27 s (docs/benchmarks.md).
+  maxWorkers: "100%",
 };
