@@ -119,7 +119,7 @@ function timeTests(): { unitMs?: number; suiteMs?: number; notes: string[] } {
     const started = process.hrtime.bigint();
     const r = spawnSync("npx", ["jest", ...args], { cwd: ROOT, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
     const ms = Number(process.hrtime.bigint() - started) / 1e6;
-    const summary = (r.stderr || "").split("\n").filter((l) => /^(Tests|Test Suites):/.test(l)).join("; ");
+    const summary = (r.stderr || "").split("\n").filter((l) => /^(Tests|Test Suites):/.test(l)).map((l) => l.replace(/\s+/g, " ")).join("; ");
     return { ms, ok: r.status === 0, summary };
   };
   log("timing the unit tier: npx jest --testPathIgnorePatterns integration ...");
