@@ -72,23 +72,31 @@ function killGroup(child: ChildProcess, signal: NodeJS.Signals): void {
   }
 }
 
-/** Starts moto_server on 127.0.0.1 with a free port and resolves once it answers HTTP. */
+/** moto_server (werkzeug) announces the port it bound: ` * Running on http://127.0.0.1:38409`. */
+const LISTENING = /Running on http:\/\/127\.0\.0\.1:(\d+)/;
+
+/**
+ * Starts moto_server on 127.0.0.1 and resolves once it answers HTTP. The server binds port 0 and we read
+ * the port it announces: picking a "free" port first and handing it over races with other test files
+ * doing the same in parallel, and a loser would silently talk to the winner's server (shared state,
+ * e.g. the same OIDC provider created twice in one account).
+ */
 export async function startMoto(options: StartMotoOptions = {}): Promise<Moto> {
   const command = options.command ?? process.env.MOTO_SERVER ?? "moto_server";
   const timeoutMs = options.timeoutMs ?? 20000;
-  const port = await freePort();
-  const endpoint = `http://127.0.0.1:${port}`;
   // detached: own process group, so stop() can end everything it started and nothing else. The shell around
   // the server is a watchdog: if this test process dies without calling stop() (jest killed, timeout), the
   // server goes too, within a second, instead of holding its port forever.
-  const watchdog = `"$0" -H 127.0.0.1 -p ${port} & server=$!
+  const watchdog = `"$0" -H 127.0.0.1 -p 0 & server=$!
 while kill -0 ${process.pid} 2>/dev/null && kill -0 $server 2>/dev/null; do sleep 1; done
 kill $server 2>/dev/null
 wait $server`;
   const child = spawn("sh", ["-c", watchdog, command], { detached: true, stdio: ["ignore", "ignore", "pipe"] });
   let stderr = "";
+  let port: number | undefined;
   child.stderr!.on("data", (d: Buffer) => {
     stderr = (stderr + d.toString()).slice(-4000);
+    port ??= Number(LISTENING.exec(stderr)?.[1]) || undefined;
   });
   let spawnError: Error | undefined;
   child.on("error", (e) => (spawnError = e));
@@ -109,16 +117,19 @@ wait $server`;
   for (;;) {
     if (spawnError) throw new Error(`could not start ${command}: ${spawnError.message}`);
     if (child.exitCode !== null) throw new Error(`${command} exited with code ${child.exitCode} before answering:\n${stderr}`);
-    try {
-      const res = await fetch(`${endpoint}/moto-api/data.json`, { signal: AbortSignal.timeout(1000) });
-      await res.arrayBuffer();
-      if (res.ok) return { endpoint, stop };
-    } catch {
-      /* not listening yet */
+    if (port !== undefined) {
+      const endpoint = `http://127.0.0.1:${port}`;
+      try {
+        const res = await fetch(`${endpoint}/moto-api/data.json`, { signal: AbortSignal.timeout(1000) });
+        await res.arrayBuffer();
+        if (res.ok) return { endpoint, stop };
+      } catch {
+        /* announced but not answering yet */
+      }
     }
     if (Date.now() > deadline) {
       await stop();
-      throw new Error(`${command} did not answer on ${endpoint} within ${timeoutMs} ms:\n${stderr}`);
+      throw new Error(`${command} did not answer within ${timeoutMs} ms (port ${port ?? "not announced"}):\n${stderr}`);
     }
     await sleep(150);
   }
