@@ -114,6 +114,6 @@ export function runGenerate(opts: { environments: string; out: string }): void {
   }
   replaceDirectory(opts.out, (tmp) => writeGenerated(tmp, result.environments));
   process.stdout.write(
-    `generated ${opts.out}: modules ${IAM_MODULE_NAME}, ${FULL_MODULE_NAME}; stacks ${result.environments.map((e) => e.name).join(", ") || "(none)"}\n`,
+    `wrote ${opts.out}/: modules ${IAM_MODULE_NAME}, ${FULL_MODULE_NAME}; stacks ${result.environments.map((e) => e.name).join(", ") || "(none)"}\n`,
   );
 }
