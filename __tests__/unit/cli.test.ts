@@ -119,3 +119,30 @@ test("cross-environment conflicts are refused with a fix", () => {
   expect(r.status).toBe(1);
   expect(r.stderr).toMatch(/dev2\.json: ecr\.oidcProvider: .*dev\.json already creates the OIDC provider .* set "existingArn"/);
 });
+
+test("--out never replaces what is not earlier output: the inputs, a file, a foreign folder, the working directory", () => {
+  const envs = join(work, "environments");
+  cpSync(EXAMPLES, envs, { recursive: true });
+  const before = tree(envs);
+  const intoInputs = runCli(["-d", envs, "synth", "--out", envs]);
+  expect(intoInputs.status).toBe(2);
+  expect(intoInputs.stderr).toMatch(/refusing to replace .*environments: it holds .*environments; choose another output folder/);
+  expect(tree(envs)).toEqual(before);
+
+  writeFileSync(join(work, "notes.txt"), "mine\n");
+  expect(runCli(["-d", envs, "synth", "--out", join(work, "notes.txt")]).stderr).toMatch(/it is a file, not an output folder/);
+  expect(readFileSync(join(work, "notes.txt"), "utf8")).toBe("mine\n");
+
+  const foreign = join(work, "docs");
+  cpSync(join(PROJECT_ROOT, "docs"), foreign, { recursive: true });
+  const g = runCli(["-d", envs, "generate", "--out", foreign]);
+  expect(g.status).toBe(2);
+  expect(g.stderr).toMatch(/does not look like earlier output of this command/);
+  expect(runCli(["-d", envs, "synth", "--out", "."], { cwd: work }).stderr).toMatch(/it holds the working directory/);
+});
+
+test("local state lives beside the output folder, and synth says where", () => {
+  const r = runCli(["synth", "--env", "dev", "--out", join(work, "build", "out")]);
+  expect(r.status).toBe(0);
+  expect(r.stdout).toBe(`synthesized dev -> ${join(work, "build", "out", "stacks", "dev", "cdk.tf.json")} (local state: ${join(work, "build", "state", "dev.tfstate")})\n`);
+});

@@ -143,3 +143,20 @@ test("environments/schema.json is generated from the same definition and up to d
   expect(schema.required).toEqual(["eks", "ecr", "serviceAccounts"]);
   expect(schema.additionalProperties).toBe(false);
 });
+
+describe("odd input still gets a named answer", () => {
+  test("JSON nested far too deep is refused by name, not with a crash", () => {
+    const deep = "[".repeat(200000) + "]".repeat(200000);
+    expect(problemsOf(deep)).toEqual([expect.stringMatching(/^environments\/test\.json: (cannot be processed|.*must be an object|.*expected object)/)]);
+  });
+
+  test("reserved tag keys are refused before AWS refuses them at apply time", () => {
+    expect(problemsOf(baseEnvironment({ tags: { "aws:owner": "me" } }))).toEqual([expect.stringMatching(/tags\["aws:owner"\]: tag keys must not start with "aws:"/)]);
+  });
+
+  test("ISO regions are refused: their partitions are not supported", () => {
+    expect(problemsOf(baseEnvironment({ ecr: { accountId: "222222222222", region: "us-iso-east-1" } }))).toEqual([
+      expect.stringMatching(/ecr\.region: must be an AWS region/),
+    ]);
+  });
+});

@@ -199,3 +199,16 @@ describe("service-account-token pulls (KEP-4412)", () => {
     }
   });
 });
+
+test("a repository named like an Object.prototype member (\"constructor\") is an ordinary repository", () => {
+  const env = environmentFrom(
+    baseEnvironment({
+      eks: { accountId: "111111111111", region: "us-east-1", clusterName: "c", issuerUrl: "https://oidc.eks.us-east-1.amazonaws.com/id/ABC123", nodeRoleArns: ["arn:aws:iam::111111111111:role/node"] },
+      imagePulls: { repositories: ["constructor"], repositoryPolicies: "owned" },
+    }),
+  );
+  const { tf } = synthStack(env);
+  const [policy] = Object.values<any>(tf.resource.aws_ecr_repository_policy);
+  expect(policy.repository).toBe("constructor");
+  expect(JSON.parse(policy.policy).Statement).toHaveLength(1);
+});

@@ -2,11 +2,12 @@
  * What each CLI command does, apart from argument parsing so tests can call it directly.
  */
 import { cpSync, existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import type * as AppModule from "../app";
 import { environmentJsonSchema } from "../config/json-schema";
-import { LoadResult, formatProblem, loadEnvironments } from "../config/load";
+import { loadEnvironments } from "../config/load";
 import { replaceDirectory } from "../output/atomic-directory";
+import { reportProblems } from "./problems";
 
 export interface CommonOptions {
   readonly environments: string;
@@ -17,15 +18,6 @@ export interface CommonOptions {
  * the input is valid, so `validate`, `schema`, `init` and every rejected file answer fast (docs/benchmarks.md).
  */
 const loadApp = (): typeof AppModule => require("../app");
-
-/** Prints every problem to stderr and sets exit code 1; true when there were any. */
-function reportProblems(result: LoadResult): boolean {
-  if (result.problems.length === 0) return false;
-  for (const p of result.problems) process.stderr.write(`error: ${formatProblem(p)}\n`);
-  process.stderr.write(`${result.problems.length} problem(s) found; nothing was written.\n`);
-  process.exitCode = 1;
-  return true;
-}
 
 /** Terraform's working files of stacks that still exist, so a re-synth does not force a fresh `init`. */
 function keepTerraformWorkingFiles(oldDir: string, newDir: string): void {
@@ -42,16 +34,23 @@ function keepTerraformWorkingFiles(oldDir: string, newDir: string): void {
 
 export function runSynth(opts: CommonOptions & { env?: string[]; out: string }): void {
   const result = loadEnvironments(opts.environments, opts.env);
-  if (reportProblems(result)) return;
-  replaceDirectory(opts.out, (tmp) => loadApp().synthesizeApp(result.environments, tmp), { keep: keepTerraformWorkingFiles });
+  if (reportProblems(result.problems)) return;
+  replaceDirectory(opts.out, (tmp) => loadApp().synthesizeApp(result.environments, tmp), {
+    keep: keepTerraformWorkingFiles,
+    isEarlierOutput: (dir) => existsSync(join(dir, "manifest.json")),
+    protect: [opts.environments],
+  });
+  // Local state is addressed relative to the stack folder, so it lives in `state/` beside the output folder.
+  const stateDir = join(dirname(opts.out), "state");
   for (const env of result.environments) {
-    process.stdout.write(`synthesized ${env.name} -> ${join(opts.out, "stacks", env.name, "cdk.tf.json")}\n`);
+    const state = env.config.backend.type === "local" ? ` (local state: ${join(stateDir, `${env.name}.tfstate`)})` : "";
+    process.stdout.write(`synthesized ${env.name} -> ${join(opts.out, "stacks", env.name, "cdk.tf.json")}${state}\n`);
   }
 }
 
 export function runValidate(opts: CommonOptions): void {
   const result = loadEnvironments(opts.environments);
-  if (reportProblems(result)) return;
+  if (reportProblems(result.problems)) return;
   process.stdout.write(`ok: ${result.environments.length} environment(s) valid: ${result.environments.map((e) => e.name).join(", ")}\n`);
 }
 

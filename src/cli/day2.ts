@@ -1,6 +1,6 @@
 /**
- * The day-2 commands: `verify` (prove access after deploy), `init` (scaffold an environment file) and
- * `diagram` (print the trust chain), apart from argument parsing so tests can call them directly.
+ * The day-2 commands `verify` (prove access after deploy) and `diagram` (print the trust chain), apart from
+ * argument parsing so tests can call them directly; `init` lives in init.ts.
  */
 import { join } from "node:path";
 import { formatProblem, loadEnvironmentFile } from "../config/load";

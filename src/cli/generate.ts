@@ -8,17 +8,18 @@
  *
  * The output depends only on the sources and the environment files: no time, no machine paths.
  */
-import { mkdirSync, mkdtempSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { App } from "cdktf";
 import { synthesizeApp } from "../app";
 import type { Environment } from "../config/environment";
-import { formatProblem, loadEnvironments } from "../config/load";
+import { loadEnvironments } from "../config/load";
 import { moduleJson } from "../module/child-module";
 import { exampleTrustChain, fullModuleUsage, iamModuleUsage } from "../module/examples";
 import { moduleReadme } from "../module/readme";
 import { replaceDirectory } from "../output/atomic-directory";
+import { reportProblems } from "./problems";
 import { FULL_MODULE_NAME, FullModuleStack } from "../stacks/full-module-stack";
 import { IAM_MODULE_NAME, IamModuleStack } from "../stacks/iam-module-stack";
 
@@ -106,13 +107,11 @@ export function writeGenerated(dir: string, environments: readonly Environment[]
 
 export function runGenerate(opts: { environments: string; out: string }): void {
   const result = loadEnvironments(opts.environments);
-  if (result.problems.length > 0) {
-    for (const p of result.problems) process.stderr.write(`error: ${formatProblem(p)}\n`);
-    process.stderr.write(`${result.problems.length} problem(s) found; ${opts.out} was left as it was.\n`);
-    process.exitCode = 1;
-    return;
-  }
-  replaceDirectory(opts.out, (tmp) => writeGenerated(tmp, result.environments));
+  if (reportProblems(result.problems, `${opts.out} was left as it was`)) return;
+  replaceDirectory(opts.out, (tmp) => writeGenerated(tmp, result.environments), {
+    isEarlierOutput: (dir) => existsSync(join(dir, "modules")) || existsSync(join(dir, "stacks")),
+    protect: [opts.environments],
+  });
   process.stdout.write(
     `wrote ${opts.out}/: modules ${IAM_MODULE_NAME}, ${FULL_MODULE_NAME}; stacks ${result.environments.map((e) => e.name).join(", ") || "(none)"}\n`,
   );

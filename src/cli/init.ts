@@ -4,7 +4,6 @@
  */
 import { existsSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { Environment } from "../config/environment";
 import { formatProblem, loadEnvironmentFile, loadEnvironments } from "../config/load";
 import { crossEnvironmentProblems } from "../config/rules";
 import type { CommonOptions } from "./commands";
@@ -89,13 +88,9 @@ export function initProblems(dir: string, name: string, text: string): string[] 
   const file = join(dir, `${name}.json`);
   const result = loadEnvironmentFile(file, text);
   if (!result.environment) return result.problems.map(formatProblem);
-  let others: Environment[] = [];
-  try {
-    // Without the file itself: an existing file of that name is refused by runInit, not compared with.
-    others = loadEnvironments(dir).environments.filter((e) => e.name !== name);
-  } catch {
-    /* no folder yet: nothing to collide with */
-  }
+  // Without the file itself: an existing file of that name is refused by runInit, not compared with. A folder
+  // that does not exist yet loads as no environments (its "cannot list" problem is not this command's business).
+  const others = loadEnvironments(dir).environments.filter((e) => e.name !== name);
   return crossEnvironmentProblems([...others, result.environment]).filter((p) => p.file === file).map(formatProblem);
 }
 

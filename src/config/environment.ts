@@ -48,6 +48,11 @@ export function deriveRoleName(environment: string, namespace: string, name: str
   return `${full.slice(0, MAX_ROLE_NAME - hash.length - 1).replace(/[-.]+$/, "")}-${hash}`;
 }
 
+/** State object key of an environment on an S3 backend without an explicit `key`. */
+export function defaultS3Key(environment: string): string {
+  return `eks-ecr-access/${environment}.tfstate`;
+}
+
 export function partitionOf(region: string): string {
   if (region.startsWith("cn-")) return "aws-cn";
   if (region.startsWith("us-gov-")) return "aws-us-gov";

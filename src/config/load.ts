@@ -24,13 +24,6 @@ export function formatProblem(p: Problem): string {
   return p.path ? `${p.file}: ${p.path}: ${p.message}` : `${p.file}: ${p.message}`;
 }
 
-export class ConfigError extends Error {
-  constructor(readonly problems: readonly Problem[]) {
-    super(`${problems.length} problem(s) in environment files:\n${problems.map((p) => `  ${formatProblem(p)}`).join("\n")}`);
-    this.name = "ConfigError";
-  }
-}
-
 export interface LoadResult {
   readonly environments: Environment[];
   readonly problems: Problem[];
@@ -126,6 +119,15 @@ function jsonErrorMessage(text: string, error: Error): string {
 
 /** Parses and validates one file; `name` defaults to the file name without `.json`. */
 export function loadEnvironmentFile(file: string, text?: string): { environment?: Environment; problems: Problem[] } {
+  try {
+    return parseEnvironmentFile(file, text);
+  } catch (e) {
+    // Pathological input (e.g. JSON nested 100,000 levels deep overflows the stack) still gets a named answer.
+    return { problems: [{ file, path: "", message: `cannot be processed: ${(e as Error).message}; is it really an environment file?` }] };
+  }
+}
+
+function parseEnvironmentFile(file: string, text?: string): { environment?: Environment; problems: Problem[] } {
   const name = basename(file).replace(/\.json$/, "");
   let raw: string;
   try {

@@ -13,7 +13,8 @@ const pattern = (re: RegExp, help: string): Pattern => ({ re, help });
 export const ACCOUNT_ID = pattern(/^\d{12}$/, "must be a 12-digit AWS account id, as a string");
 
 export const AWS_REGION = pattern(
-  /^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d{1,2}$/,
+  // ISO partitions (us-iso-*, us-isob-*) are left out: their ARNs (aws-iso*) are not supported here.
+  /^[a-z]{2}(-gov)?-[a-z]+-\d{1,2}$/,
   "must be an AWS region such as us-east-1 or eu-central-1",
 );
 

@@ -2,7 +2,7 @@
  * Rules that relate fields to each other (within one file) or environments to each other. Each rule
  * returns problems with a message that says how to fix it; none of them throws.
  */
-import { Environment, issuerHost, partitionOf } from "./environment";
+import { Environment, defaultS3Key, issuerHost, partitionOf } from "./environment";
 import type { Problem } from "./load";
 import { ALL_REPOSITORIES } from "./patterns";
 import type { EnvironmentFile } from "./schema";
@@ -128,7 +128,7 @@ function stateLocation(env: Environment): string {
     case "local":
       return `local:state/${env.name}.tfstate`;
     case "s3":
-      return `s3://${b.bucket}/${b.key ?? `eks-ecr-access/${env.name}.tfstate`}`;
+      return `s3://${b.bucket}/${b.key ?? defaultS3Key(env.name)}`;
     case "cloud":
       return `cloud:${b.hostname ?? "app.terraform.io"}/${b.organization}/${b.workspace}`;
   }

@@ -130,7 +130,7 @@ export const ServiceAccountSchema = z.strictObject({
     .regex(IAM_ROLE_NAME.re, IAM_ROLE_NAME.help)
     .optional()
     .describe("IAM role name. Default: <environment>-<namespace>-<name>, shortened with a stable hash suffix past 64 characters."),
-  createNamespace: z.boolean().default(false).describe("Also create the namespace (terraform mode only). Default: false."),
+  createNamespace: z.boolean().default(false).describe("Also create the namespace (terraform mode: a kubernetes_namespace_v1; manifest mode: a Namespace object in the YAML). Default: false."),
   path: z.string().regex(IAM_PATH.re, IAM_PATH.help).default("/").describe("IAM path of the role. Default: \"/\"."),
   permissionsBoundaryArn: z
     .string()
@@ -209,7 +209,11 @@ export const BackendSchema = z.discriminatedUnion(
 
 export const TagsSchema = z
   .record(
-    z.string().regex(TAG_KEY.re, TAG_KEY.help),
+    z
+      .string()
+      .regex(TAG_KEY.re, TAG_KEY.help)
+      // AWS rejects the reserved prefix at apply time; "__proto__" would vanish from the parsed object.
+      .refine((k) => !/^aws:/i.test(k) && k !== "__proto__", "tag keys must not start with \"aws:\" (reserved by AWS) or be \"__proto__\""),
     z.string().regex(TAG_VALUE.re, TAG_VALUE.help),
   )
   .describe("Tags for every taggable resource.");

@@ -118,7 +118,7 @@ export function planImagePulls(scope: RepositoryScope, nodeRoleArns: readonly st
   return {
     repositoryPolicies: inRepositoryPolicies.map((repository) => ({
       repository,
-      document: repositoryPolicyDocument(nodeRoleArns, pulls.repositoryStatements[repository] ?? []),
+      document: repositoryPolicyDocument(nodeRoleArns, Object.hasOwn(pulls.repositoryStatements, repository) ? pulls.repositoryStatements[repository] : []),
     })),
     registryPolicy:
       inRegistryPolicy.length > 0 || (ownRegistry && pulls.registryStatements.length > 0)

@@ -17,8 +17,6 @@ export interface NodePullRegistryPolicyProps {
   readonly provider: AwsProvider;
   /** The complete registry policy, from `registryPolicyDocument`. */
   readonly document: ResourcePolicyDocument;
-  /** Also set the registry policy scope to V2. Default: true (without it the pull statement has no effect). */
-  readonly setScopeV2?: boolean;
 }
 
 export class NodePullRegistryPolicy extends Construct {
@@ -26,16 +24,14 @@ export class NodePullRegistryPolicy extends Construct {
 
   constructor(scope: Construct, id: string, props: NodePullRegistryPolicyProps) {
     super(scope, id);
-    let scopeSetting: EcrAccountSetting | undefined;
-    if (props.setScopeV2 ?? true) {
-      scopeSetting = new EcrAccountSetting(this, "scope", { provider: props.provider, name: "REGISTRY_POLICY_SCOPE", value: "V2" });
-      scopeSetting.overrideLogicalId("registry_policy_scope");
-    }
+    // Scope V2 is what makes a registry policy grant pulls at all; under V1 the statement is silently ignored.
+    const scopeSetting = new EcrAccountSetting(this, "scope", { provider: props.provider, name: "REGISTRY_POLICY_SCOPE", value: "V2" });
+    scopeSetting.overrideLogicalId("registry_policy_scope");
     this.resource = new EcrRegistryPolicy(this, "policy", {
       provider: props.provider,
       policy: JSON.stringify(props.document),
       // Written after the scope switch, so there is no moment where the grant exists but is ignored.
-      dependsOn: scopeSetting ? [scopeSetting] : undefined,
+      dependsOn: [scopeSetting],
     });
     this.resource.overrideLogicalId("registry_policy");
   }

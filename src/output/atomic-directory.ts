@@ -2,13 +2,39 @@
  * Replace a whole output directory or nothing: the new content is written beside it and swapped in with
  * renames, so a failure at any point leaves the previous directory exactly as it was.
  */
-import { existsSync, mkdirSync, readdirSync, renameSync, rmSync } from "node:fs";
-import { basename, dirname, join } from "node:path";
+import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync } from "node:fs";
+import { basename, dirname, join, resolve, sep } from "node:path";
 import { injectFault } from "./fault-injection";
 
 export interface ReplaceOptions {
   /** Paths (relative to the directory) to carry from the old content into the new, e.g. `stacks/dev/.terraform`. */
   readonly keep?: (oldDir: string, newDir: string) => void;
+  /**
+   * Whether an existing, non-empty target is earlier output of the same command (and so may be replaced).
+   * Default: anything may be replaced.
+   */
+  readonly isEarlierOutput?: (dir: string) => boolean;
+  /** Paths that must survive: a target that is one of them or contains one is refused. Default: none. */
+  readonly protect?: readonly string[];
+}
+
+/**
+ * Refuses a target whose replacement would delete something that is not ours: a file, a folder holding
+ * other content (`--out environments`), or a folder that contains the working directory or the inputs.
+ */
+function checkReplaceable(target: string, options: ReplaceOptions): void {
+  const full = resolve(target);
+  for (const path of [process.cwd(), ...(options.protect ?? [])]) {
+    const kept = resolve(path);
+    if (kept === full || kept.startsWith(full + sep)) {
+      throw new Error(`refusing to replace ${target}: it holds ${path === process.cwd() ? "the working directory" : path}; choose another output folder`);
+    }
+  }
+  if (!existsSync(target)) return;
+  if (!statSync(target).isDirectory()) throw new Error(`refusing to replace ${target}: it is a file, not an output folder; choose another output folder`);
+  if (options.isEarlierOutput && readdirSync(target).length > 0 && !options.isEarlierOutput(target)) {
+    throw new Error(`refusing to replace ${target}: it is not empty and does not look like earlier output of this command; choose another output folder or remove it`);
+  }
 }
 
 function isAlive(pid: number): boolean {
@@ -49,6 +75,7 @@ export function recoverInterrupted(target: string): string[] {
 }
 
 export function replaceDirectory(target: string, write: (tmpDir: string) => void, options: ReplaceOptions = {}): void {
+  checkReplaceable(target, options);
   const parent = dirname(target);
   mkdirSync(parent, { recursive: true });
   for (const line of recoverInterrupted(target)) process.stderr.write(`note: interrupted earlier run: ${line}\n`);

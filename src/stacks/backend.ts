@@ -4,14 +4,10 @@
  * holds no path of the machine that synthesized it.
  */
 import { LocalBackend, S3Backend, TerraformStack } from "cdktf";
-import type { Environment } from "../config/environment";
+import { Environment, defaultS3Key } from "../config/environment";
 
 /** Both `cdktf.out/stacks/<env>/` and `generated/stacks/<env>/` are three levels below the project root. */
 export const LOCAL_STATE_DIR_FROM_STACK = "../../../state";
-
-export function defaultS3Key(environment: string): string {
-  return `eks-ecr-access/${environment}.tfstate`;
-}
 
 export function configureBackend(stack: TerraformStack, env: Environment): void {
   const backend = env.config.backend;
