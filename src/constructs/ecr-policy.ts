@@ -21,6 +21,16 @@ export const PUSH_ACTIONS = ["ecr:CompleteLayerUpload", "ecr:InitiateLayerUpload
 /** The only ECR action IAM cannot scope to a repository. */
 export const AUTH_TOKEN_ACTION = "ecr:GetAuthorizationToken";
 
+/** The one statement on `*`: GetAuthorizationToken cannot be scoped to a repository. */
+export function authTokenStatement(): PolicyStatement {
+  return { Sid: "GetAuthorizationToken", Effect: "Allow", Action: AUTH_TOKEN_ACTION, Resource: "*" };
+}
+
+/** Sid of the repository-scoped statement of an access level. */
+export function accessSid(access: Access): string {
+  return access === "push" ? "PullAndPushImages" : "PullImages";
+}
+
 export function ecrActions(access: Access): string[] {
   return (access === "push" ? [...PULL_ACTIONS, ...PUSH_ACTIONS] : [...PULL_ACTIONS]).sort();
 }
@@ -71,9 +81,9 @@ export function ecrAccessPolicy(
   return {
     Version: "2012-10-17",
     Statement: [
-      { Sid: "GetAuthorizationToken", Effect: "Allow", Action: AUTH_TOKEN_ACTION, Resource: "*" },
+      authTokenStatement(),
       {
-        Sid: access === "push" ? "PullAndPushImages" : "PullImages",
+        Sid: accessSid(access),
         Effect: "Allow",
         Action: actions,
         Resource: [...repositories].sort().map((r) => repositoryArn(scope, r)),

@@ -9,7 +9,7 @@
  * the statement is emitted for whoever owns that policy.
  */
 import type { ImagePullsConfig, ResourcePolicyStatement } from "../config/image-pulls-schema";
-import { AUTH_TOKEN_ACTION, PULL_ACTIONS, PolicyDocument, RepositoryScope, repositoryArn } from "./ecr-policy";
+import { PULL_ACTIONS, PolicyDocument, RepositoryScope, authTokenStatement, repositoryArn } from "./ecr-policy";
 
 /**
  * What the kubelet needs to pull an image (besides GetAuthorizationToken): the three layer/manifest reads.
@@ -66,7 +66,7 @@ export function nodeRoleIdentityPolicy(scope: RepositoryScope, repositories: rea
   return {
     Version: "2012-10-17",
     Statement: [
-      { Sid: "GetAuthorizationToken", Effect: "Allow", Action: AUTH_TOKEN_ACTION, Resource: "*" },
+      authTokenStatement(),
       {
         Sid: "PullImagesFromEcrAccount",
         Effect: "Allow",

@@ -16,7 +16,7 @@ import { IamRolePolicy } from "@cdktf/provider-aws/lib/iam-role-policy";
 import { AwsProvider } from "@cdktf/provider-aws/lib/provider";
 import { TerraformIterator, TerraformLocal, TerraformOutput, Token } from "cdktf";
 import { Construct } from "constructs";
-import { AUTH_TOKEN_ACTION, ecrActions, repositoryArn } from "../constructs/ecr-policy";
+import { AUTH_TOKEN_ACTION, accessSid, authTokenStatement, ecrActions, repositoryArn } from "../constructs/ecr-policy";
 import { STS_AUDIENCE } from "../constructs/issuer-oidc-provider";
 import { MANAGED_BY_LABEL, serviceAccountAnnotations } from "../constructs/service-account-manifest";
 import { HclExpression, hclString, hclValue } from "./hcl";
@@ -127,9 +127,9 @@ export class ServiceAccountRoles extends Construct {
         forEach: each,
         statement: [
           // The one ECR action IAM cannot scope to a repository.
-          { sid: "GetAuthorizationToken", effect: "Allow", actions: [AUTH_TOKEN_ACTION], resources: ["*"] },
+          { sid: authTokenStatement().Sid, effect: "Allow", actions: [AUTH_TOKEN_ACTION], resources: ["*"] },
           {
-            sid: "${each.value.access == \"push\" ? \"PullAndPushImages\" : \"PullImages\"}",
+            sid: `\${each.value.access == "push" ? "${accessSid("push")}" : "${accessSid("pull")}"}`,
             effect: "Allow",
             actions: Token.asList(`\${each.value.access == "push" ? ${hclValue(ecrActions("push"))} : ${hclValue(ecrActions("pull"))}}`),
             resources: Token.asList(`\${sort([for r in each.value.repositories : ${hclString(repositoryArn(scopeRefs, "${r}"))}])}`),
