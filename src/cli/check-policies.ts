@@ -13,8 +13,7 @@ import { ResourcePolicyDocument, foreignStatements } from "../constructs/image-p
 import { AccountAccess, errorText, isUnreachable } from "../verify/clients";
 import { imagePullPlan } from "../stacks/image-pulls";
 import type { CommonOptions } from "./commands";
-import { formatProblem, loadEnvironmentFile } from "../config/load";
-import { join } from "node:path";
+import { loadNamedEnvironment } from "./problems";
 
 export interface OwnershipFinding {
   /** `repository <name>` or `registry`. */
@@ -80,13 +79,8 @@ export async function checkPolicyOwnership(env: Environment, ecr: ECRClient): Pr
 }
 
 export async function runCheckPolicies(opts: CommonOptions & { env: string }): Promise<void> {
-  const loaded = loadEnvironmentFile(join(opts.environments, `${opts.env}.json`));
-  const env = loaded.environment;
-  if (!env) {
-    for (const p of loaded.problems) process.stderr.write(`error: ${formatProblem(p)}\n`);
-    process.exitCode = 2;
-    return;
-  }
+  const env = loadNamedEnvironment(opts.environments, opts.env, "nothing was checked", 2);
+  if (!env) return;
   const { ecr, awsEndpoints } = env.config;
   const access = new AccountAccess({ region: ecr.region, assumeRoleArn: ecr.assumeRoleArn, sessionName: `eks-ecr-access-${env.name}-check`, endpoints: awsEndpoints });
   try {

@@ -2,24 +2,15 @@
  * The day-2 commands `verify` (prove access after deploy) and `diagram` (print the trust chain), apart from
  * argument parsing so tests can call them directly; `init` lives in init.ts.
  */
-import { join } from "node:path";
-import { formatProblem, loadEnvironmentFile } from "../config/load";
 import { diagramInputOf, renderTrustChainMermaid } from "../diagram/mermaid";
 import { EXIT_COULD_NOT_RUN, exitCodeOf, toJson, toTable, wantsColour } from "../verify/report";
 import { abandoned } from "../verify/kube";
 import { verifyEnvironment } from "../verify/run";
 import { smokeTestJobManifests } from "../verify/smoke-test-job";
 import type { CommonOptions } from "./commands";
+import { loadNamedEnvironment } from "./problems";
 
 /** Loads `<dir>/<name>.json` alone: problems in other environment files must not stop a day-2 command. */
-function loadOne(opts: CommonOptions, name: string, exitCode: number) {
-  const result = loadEnvironmentFile(join(opts.environments, `${name}.json`));
-  if (!result.environment) {
-    for (const p of result.problems) process.stderr.write(`error: ${formatProblem(p)}\n`);
-    process.exitCode = exitCode;
-  }
-  return result.environment;
-}
 
 export interface VerifyCliOptions extends CommonOptions {
   readonly env: string;
@@ -30,7 +21,7 @@ export interface VerifyCliOptions extends CommonOptions {
 }
 
 export async function runVerify(opts: VerifyCliOptions & { emitJob?: boolean }): Promise<void> {
-  const env = loadOne(opts, opts.env, EXIT_COULD_NOT_RUN);
+  const env = loadNamedEnvironment(opts.environments, opts.env, "nothing was checked", EXIT_COULD_NOT_RUN);
   if (!env) return;
   if (opts.emitJob) {
     // The in-cluster half of verify: printed for kubectl apply, no AWS call made.
@@ -52,7 +43,7 @@ export async function runVerify(opts: VerifyCliOptions & { emitJob?: boolean }):
 }
 
 export function runDiagram(opts: CommonOptions & { env: string; markdown?: boolean }): void {
-  const env = loadOne(opts, opts.env, 1);
+  const env = loadNamedEnvironment(opts.environments, opts.env, "nothing was drawn");
   if (!env) return;
   const source = renderTrustChainMermaid(diagramInputOf(env));
   process.stdout.write(opts.markdown ? `\`\`\`mermaid\n${source}\`\`\`\n` : source);
