@@ -3,7 +3,6 @@
  * patterns accept and refuse exactly what the JavaScript patterns do, the derived role names equal
  * `deriveRoleName`, and a bad input fails `terraform validate` with the message written for it.
  */
-import { execFileSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -14,7 +13,7 @@ import { moduleJson } from "../../src/module/child-module";
 import { hclString, matchesExpr } from "../../src/module/hcl";
 import { NAME_PREFIX, roleNameExpr } from "../../src/module/variables";
 import { IamModuleStack } from "../../src/stacks/iam-module-stack";
-import { locatePluginDir, terraform, terraformBinary, terraformInit } from "../support/terraform";
+import { evaluateHcl, locatePluginDir, terraform, terraformInit } from "../support/terraform";
 import { integrationTier, tierDescribe } from "../support/tiers";
 
 jest.setTimeout(120000);
@@ -36,24 +35,7 @@ const SAMPLES: [string, P.Pattern, string[]][] = [
   ["NAME_PREFIX", NAME_PREFIX, ["", "dev-", a(32), a(33), "dev prefix"]],
 ];
 
-/** Evaluates one HCL expression with `terraform console` (no providers needed) and returns its JSON value. */
-function evaluate(expression: string): unknown {
-  const dir = mkdtempSync(join(tmpdir(), "eks-ecr-access-console-"));
-  try {
-    const out = execFileSync(terraformBinary(), ["console"], {
-      cwd: dir,
-      input: `jsonencode(${expression})\n`,
-      encoding: "utf8",
-      env: { ...process.env, CHECKPOINT_DISABLE: "1", TF_CLI_CONFIG_FILE: "/dev/null" },
-      stdio: ["pipe", "pipe", "pipe"],
-      timeout: 60000,
-    });
-    // The console prints the string jsonencode returned, quoted as an HCL/JSON string.
-    return JSON.parse(JSON.parse(out.trim()));
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-}
+const evaluate = evaluateHcl;
 
 tierDescribe("terraform tier (module validation rules)", integrationTier({ needsMoto: false }))("module validation rules in Terraform", () => {
   it("RE2 translations accept and refuse exactly what the environment-file patterns do", () => {

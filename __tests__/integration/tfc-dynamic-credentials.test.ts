@@ -2,13 +2,12 @@
  * Stacks with a `cloud` backend let HCP Terraform give each aliased aws provider its own account's role
  * (tagged dynamic credentials); other stacks are untouched. Validated by real Terraform when available.
  */
-import { execFileSync } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { TFC_AWS_CREDENTIALS_VARIABLE } from "../../src/stacks/tfc-dynamic-credentials";
 import { baseEnvironment, environmentFrom, synthStack } from "../support/environments";
-import { locatePluginDir, terraform, terraformBinary, terraformInit } from "../support/terraform";
+import { evaluateHcl, locatePluginDir, terraform, terraformInit } from "../support/terraform";
 import { integrationTier, tierDescribe } from "../support/tiers";
 
 jest.setTimeout(120000);
@@ -58,19 +57,7 @@ tierDescribe("terraform tier (cloud stack validate)", integrationTier({ needsMot
     const expression = (synthStack(environmentFrom(cloudBody)).tf.provider.aws as any[]).find((p) => p.alias === "ecr").shared_config_files as string;
     const evaluate = (value: string) => {
       const hcl = expression.slice(2, -1).replace(/var\.tfc_aws_dynamic_credentials/g, `(${value})`);
-      const empty = mkdtempSync(join(tmpdir(), "eks-ecr-access-console-"));
-      try {
-        const out = execFileSync(terraformBinary(), ["console"], {
-          cwd: empty,
-          input: `jsonencode(${hcl})\n`,
-          encoding: "utf8",
-          env: { ...process.env, CHECKPOINT_DISABLE: "1", TF_CLI_CONFIG_FILE: "/dev/null" },
-          stdio: ["pipe", "pipe", "pipe"],
-        });
-        return JSON.parse(JSON.parse(out.trim()));
-      } finally {
-        rmSync(empty, { recursive: true, force: true });
-      }
+      return evaluateHcl(hcl);
     };
     const file = (p: string) => `{ shared_config_file = "${p}" }`;
     expect(evaluate(`{ default = ${file("/d")}, aliases = { eks = ${file("/e")}, ecr = ${file("/r")} } }`)).toEqual(["/r"]);

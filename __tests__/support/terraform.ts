@@ -5,7 +5,8 @@
  * mirror is `EKS_ECR_ACCESS_TF_PLUGIN_DIR` when set, else `/opt/tf-plugins` when it holds hashicorp/aws.
  */
 import { execFile, execFileSync } from "node:child_process";
-import { existsSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 
 /** Environment variable naming the provider mirror (a folder holding `registry.terraform.io/hashicorp/aws/...`). */
@@ -123,4 +124,26 @@ export function terraformInit(dir: string, pluginDir: string, options: Terraform
   const args = ["init", `-plugin-dir=${pluginDir}`];
   if (options.backend === false) args.push("-backend=false");
   return terraform(dir, args, options);
+}
+
+/**
+ * Evaluates one HCL expression with `terraform console` in an empty folder (no providers needed) and
+ * returns its value, decoded from JSON.
+ */
+export function evaluateHcl(expression: string): unknown {
+  const dir = mkdtempSync(join(tmpdir(), "eks-ecr-access-console-"));
+  try {
+    const out = execFileSync(terraformBinary(), ["console"], {
+      cwd: dir,
+      input: `jsonencode(${expression})\n`,
+      encoding: "utf8",
+      env: { ...process.env, CHECKPOINT_DISABLE: "1", TF_CLI_CONFIG_FILE: "/dev/null" },
+      stdio: ["pipe", "pipe", "pipe"],
+      timeout: 60000,
+    });
+    // The console prints the string jsonencode returned, quoted as an HCL/JSON string.
+    return JSON.parse(JSON.parse(out.trim()));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
