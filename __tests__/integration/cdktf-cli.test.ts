@@ -6,7 +6,7 @@ import { spawnSync } from "node:child_process";
 import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { PROJECT_ROOT, runCli } from "../support/cli";
+import { PROJECT_ROOT, runCliSync } from "../support/project-cli";
 
 jest.setTimeout(120_000);
 
@@ -32,7 +32,7 @@ describeIfCdktf("cdktf CLI", () => {
     });
     expect({ status: r.status, out: r.stdout.slice(-500) }).toEqual({ status: 0, out: expect.stringContaining("dev, prod, staging") });
     const ours = join(work, "ours");
-    expect(runCli(["synth", "--out", ours], { cwd: work }).status).toBe(0);
+    expect(runCliSync(["synth", "--out", ours], { cwd: work }).code).toBe(0);
     for (const env of ["dev", "staging", "prod"]) {
       const file = join("stacks", env, "cdk.tf.json");
       expect(readFileSync(join(work, "cdktf.out", file), "utf8")).toBe(readFileSync(join(ours, file), "utf8"));

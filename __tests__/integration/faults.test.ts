@@ -113,7 +113,7 @@ tierDescribe(INTEGRATION_TIER, integrationTargetStatus())("fault scenarios: inte
       ...(backend === "s3" ? { backend: { type: "s3", bucket, region: target.region, assumeRoleArn: target.roles.state, useLockfile: true } } : {}),
     };
     writeFileSync(join(project, "environments", `${name}.json`), JSON.stringify(file, null, 2));
-    const synth = await runCli(["synth"], project);
+    const synth = await runCli(["synth"], { cwd: project });
     if (synth.code !== 0) throw new Error(`synth failed:\n${synth.stderr}`);
     const stack = { name, dir: join(project, "cdktf.out", "stacks", name), issuer };
     stacks.push(stack);

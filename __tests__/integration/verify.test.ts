@@ -23,7 +23,7 @@ import {
   UpdateAssumeRolePolicyCommand,
 } from "@aws-sdk/client-iam";
 import { parseAllDocuments } from "yaml";
-import { runCli } from "../support/cli";
+import { runCliSync } from "../support/project-cli";
 import { INTEGRATION_TIER, integrationTier, tierDescribe } from "../support/tiers";
 import { ECR_ACCOUNT, NODE_ROLE, REGION, ROLE, Verdict, VerifyFixture, deployVerifyFixture } from "../support/verify-fixture";
 
@@ -198,8 +198,8 @@ tierDescribe(INTEGRATION_TIER, integrationTier())("verify against the emulator",
   });
 
   it("the --emit-job smoke-test script succeeds with the aws CLI given what the pod identity webhook injects", () => {
-    const emitted = runCli(["--environments", join(f.dir, "environments"), "verify", "--env", "it", "--emit-job"], { env: f.env() });
-    expect(emitted.status).toBe(0);
+    const emitted = runCliSync(["--environments", join(f.dir, "environments"), "verify", "--env", "it", "--emit-job"], { env: f.env() });
+    expect(emitted.code).toBe(0);
     const job = parseAllDocuments(emitted.stdout)[0].toJS();
     const container = job.spec.template.spec.containers[0];
     const script = container.command[2] as string;

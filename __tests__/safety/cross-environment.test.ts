@@ -1,5 +1,5 @@
 /**
- * Rules across environment files, through the real CLI: two environments must not create the same OIDC
+ * Rules across environment files, through the CLI's `main` (in-process): two environments must not create the same OIDC
  * provider, the same role, manage the same service account or share a state location. Each refusal names
  * the file, the field and the fix; each has a control case that is accepted, so the rule is not just
  * refusing everything.
@@ -8,11 +8,10 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { baseEnvironment } from "../support/environments";
-import { CliResult, ensureCliBuilt, runCli } from "../support/project-cli";
+import { CliResult, runCliInProcess } from "../support/project-cli";
 
 const work = mkdtempSync(join(tmpdir(), "eks-ecr-access-cross-"));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
-beforeAll(() => ensureCliBuilt(), 180000);
 
 const ISSUER = "https://oidc.eks.us-east-1.amazonaws.com/id/ABC123";
 let counter = 0;
@@ -23,7 +22,7 @@ async function synth(envs: Record<string, Record<string, unknown>>): Promise<Cli
   mkdirSync(join(dir, "envs"), { recursive: true });
   for (const [name, body] of Object.entries(envs)) writeFileSync(join(dir, "envs", `${name}.json`), JSON.stringify(body, null, 2));
   const out = join(dir, "out");
-  const run = await runCli(["--environments", join(dir, "envs"), "synth", "--out", out]);
+  const run = await runCliInProcess(["--environments", join(dir, "envs"), "synth", "--out", out]);
   return { ...run, dir, out };
 }
 

@@ -11,7 +11,7 @@ import { CreateClusterCommand, DescribeClusterCommand, EKSClient } from "@aws-sd
 import { CreateRepositoryCommand, ECRClient } from "@aws-sdk/client-ecr";
 import { CreateRoleCommand, IAMClient } from "@aws-sdk/client-iam";
 import { AssumeRoleCommand, STSClient } from "@aws-sdk/client-sts";
-import { CLI, runCli } from "./cli";
+import { CLI, runCliSync } from "./project-cli";
 import { DUMMY_CREDENTIALS, DUMMY_CREDENTIALS_ENV, Moto, startMoto } from "./moto";
 import { locatePluginDir, terraform, terraformInit } from "./terraform";
 
@@ -93,8 +93,8 @@ export async function deployVerifyFixture(): Promise<VerifyFixture> {
     issuer: "",
     env,
     verify: (...extra) => {
-      const r = runCli(args(extra), { env: env() });
-      return verdictOf(r.status, r.stdout, r.stderr);
+      const r = runCliSync(args(extra), { env: env() });
+      return verdictOf(r.code, r.stdout, r.stderr);
     },
     verifyAsync: (...extra) =>
       new Promise((resolve, reject) => {
@@ -135,8 +135,8 @@ export async function deployVerifyFixture(): Promise<VerifyFixture> {
     };
     mkdirSync(join(dir, "environments"));
     writeFileSync(join(dir, "environments", "it.json"), JSON.stringify(body, null, 2));
-    const synth = runCli(["--environments", join(dir, "environments"), "synth", "--out", join(dir, "out")]);
-    if (synth.status !== 0) throw new Error(`synth failed: ${synth.stderr}`);
+    const synth = runCliSync(["--environments", join(dir, "environments"), "synth", "--out", join(dir, "out")]);
+    if (synth.code !== 0) throw new Error(`synth failed: ${synth.stderr}`);
     const plugins = locatePluginDir();
     if ("problem" in plugins) throw new Error(plugins.problem);
     await terraformInit(stackDir, plugins.dir, { env: env() as Record<string, string> });

@@ -1,11 +1,12 @@
 /**
- * The CLI as users run it: synth of the example environments, determinism, no machine paths, atomic
- * output, selection of environments, validate and schema.
+ * The CLI: synth of the example environments, determinism, no machine paths, atomic output, selection of
+ * environments, validate and schema. Runs in-process (`runCliInProcess`, same `main`) except where the working
+ * directory is the point, which needs a real process.
  */
 import { cpSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
-import { PROJECT_ROOT, runCli } from "../support/cli";
+import { PROJECT_ROOT, runCli, runCliInProcess as cli } from "../support/project-cli";
 
 const EXAMPLES = join(PROJECT_ROOT, "environments");
 let work: string;
@@ -29,11 +30,11 @@ function tree(dir: string): Record<string, string> {
   return out;
 }
 
-test("synth writes one stack per example environment, plus manifest-mode YAML", () => {
+test("synth writes one stack per example environment, plus manifest-mode YAML", async () => {
   const out = join(work, "out");
-  const r = runCli(["synth", "--out", out]);
+  const r = await cli(["synth", "--out", out]);
   expect(r.stderr).toBe("");
-  expect(r.status).toBe(0);
+  expect(r.code).toBe(0);
   expect(Object.keys(tree(out))).toEqual([
     "manifest.json",
     "stacks/dev/cdk.tf.json",
@@ -48,13 +49,13 @@ test("synth writes one stack per example environment, plus manifest-mode YAML", 
   expect(r.stdout).toContain("synthesized staging");
 });
 
-test("two synths from different working folders give byte-identical output with no machine path", () => {
+test("two synths from different working folders give byte-identical output with no machine path", async () => {
   const a = join(work, "a");
   const b = join(work, "b");
   const copy = join(work, "project-copy");
   cpSync(EXAMPLES, join(copy, "environments"), { recursive: true });
-  expect(runCli(["synth", "--out", a]).status).toBe(0);
-  expect(runCli(["-d", join(copy, "environments"), "synth", "--out", b], { cwd: copy }).status).toBe(0);
+  expect((await cli(["synth", "--out", a])).code).toBe(0);
+  expect((await runCli(["-d", join(copy, "environments"), "synth", "--out", b], { cwd: copy })).code).toBe(0);
   const first = tree(a);
   expect(tree(b)).toEqual(first);
   const all = Object.values(first).join("\n");
@@ -63,86 +64,86 @@ test("two synths from different working folders give byte-identical output with 
   }
 });
 
-test("--env selects environments; an unknown one is an error and writes nothing", () => {
+test("--env selects environments; an unknown one is an error and writes nothing", async () => {
   const out = join(work, "out");
-  expect(runCli(["synth", "--env", "dev", "--out", out]).status).toBe(0);
+  expect((await cli(["synth", "--env", "dev", "--out", out])).code).toBe(0);
   expect(readdirSync(join(out, "stacks"))).toEqual(["dev"]);
   const before = tree(out);
-  const r = runCli(["synth", "--env", "dev", "nope", "--out", out]);
-  expect(r.status).toBe(1);
+  const r = await cli(["synth", "--env", "dev", "nope", "--out", out]);
+  expect(r.code).toBe(1);
   expect(r.stderr).toMatch(/environments\/nope\.json: no such environment; known: dev, prod, staging/);
   expect(tree(out)).toEqual(before);
 });
 
-test("invalid input: all problems printed, exit 1, previous output untouched", () => {
+test("invalid input: all problems printed, exit 1, previous output untouched", async () => {
   const envs = join(work, "environments");
   cpSync(EXAMPLES, envs, { recursive: true });
   const out = join(work, "out");
-  expect(runCli(["-d", envs, "synth", "--out", out]).status).toBe(0);
+  expect((await cli(["-d", envs, "synth", "--out", out])).code).toBe(0);
   const before = tree(out);
   const dev = JSON.parse(readFileSync(join(envs, "dev.json"), "utf8"));
   dev.eks.accountId = "1234";
   dev.serviceAccounts[0].access = "admin";
   writeFileSync(join(envs, "dev.json"), JSON.stringify(dev));
-  const r = runCli(["-d", envs, "synth", "--out", out]);
-  expect(r.status).toBe(1);
+  const r = await cli(["-d", envs, "synth", "--out", out]);
+  expect(r.code).toBe(1);
   expect(r.stderr).toContain(`${join(envs, "dev.json")}: eks.accountId: must be a 12-digit AWS account id`);
   expect(r.stderr).toContain(`${join(envs, "dev.json")}: serviceAccounts[0].access:`);
   expect(r.stderr).toContain("2 problem(s) found; nothing was written.");
   expect(tree(out)).toEqual(before);
-  const v = runCli(["-d", envs, "validate"]);
-  expect(v.status).toBe(1);
+  const v = await cli(["-d", envs, "validate"]);
+  expect(v.code).toBe(1);
   expect(v.stderr).toContain("2 problem(s) found");
 });
 
-test("re-synth keeps terraform's working files of each stack (no forced re-init)", () => {
+test("re-synth keeps terraform's working files of each stack (no forced re-init)", async () => {
   const out = join(work, "out");
-  expect(runCli(["synth", "--out", out]).status).toBe(0);
+  expect((await cli(["synth", "--out", out])).code).toBe(0);
   writeFileSync(join(out, "stacks", "dev", ".terraform.lock.hcl"), "# lock\n");
-  expect(runCli(["synth", "--out", out]).status).toBe(0);
+  expect((await cli(["synth", "--out", out])).code).toBe(0);
   expect(readFileSync(join(out, "stacks", "dev", ".terraform.lock.hcl"), "utf8")).toBe("# lock\n");
 });
 
-test("validate accepts the examples; schema --check passes on the committed schema", () => {
-  const v = runCli(["validate"]);
+test("validate accepts the examples; schema --check passes on the committed schema", async () => {
+  const v = await cli(["validate"]);
   expect(v.stdout).toBe("ok: 3 environment(s) valid: dev, prod, staging\n");
-  expect(v.status).toBe(0);
-  expect(runCli(["schema", "--check"]).status).toBe(0);
+  expect(v.code).toBe(0);
+  expect((await cli(["schema", "--check"])).code).toBe(0);
 });
 
-test("cross-environment conflicts are refused with a fix", () => {
+test("cross-environment conflicts are refused with a fix", async () => {
   const envs = join(work, "environments");
   cpSync(EXAMPLES, envs, { recursive: true });
   const dev = JSON.parse(readFileSync(join(envs, "dev.json"), "utf8"));
   writeFileSync(join(envs, "dev2.json"), JSON.stringify({ ...dev, eks: { ...dev.eks, clusterName: "platform-dev-2" } }));
-  const r = runCli(["-d", envs, "validate"]);
-  expect(r.status).toBe(1);
+  const r = await cli(["-d", envs, "validate"]);
+  expect(r.code).toBe(1);
   expect(r.stderr).toMatch(/dev2\.json: ecr\.oidcProvider: .*dev\.json already creates the OIDC provider .* set "existingArn"/);
 });
 
-test("--out never replaces what is not earlier output: the inputs, a file, a foreign folder, the working directory", () => {
+test("--out never replaces what is not earlier output: the inputs, a file, a foreign folder, the working directory", async () => {
   const envs = join(work, "environments");
   cpSync(EXAMPLES, envs, { recursive: true });
   const before = tree(envs);
-  const intoInputs = runCli(["-d", envs, "synth", "--out", envs]);
-  expect(intoInputs.status).toBe(2);
+  const intoInputs = await cli(["-d", envs, "synth", "--out", envs]);
+  expect(intoInputs.code).toBe(2);
   expect(intoInputs.stderr).toMatch(/refusing to replace .*environments: it holds .*environments; choose another output folder/);
   expect(tree(envs)).toEqual(before);
 
   writeFileSync(join(work, "notes.txt"), "mine\n");
-  expect(runCli(["-d", envs, "synth", "--out", join(work, "notes.txt")]).stderr).toMatch(/it is a file, not an output folder/);
+  expect((await cli(["-d", envs, "synth", "--out", join(work, "notes.txt")])).stderr).toMatch(/it is a file, not an output folder/);
   expect(readFileSync(join(work, "notes.txt"), "utf8")).toBe("mine\n");
 
   const foreign = join(work, "docs");
   cpSync(join(PROJECT_ROOT, "docs"), foreign, { recursive: true });
-  const g = runCli(["-d", envs, "generate", "--out", foreign]);
-  expect(g.status).toBe(2);
+  const g = await cli(["-d", envs, "generate", "--out", foreign]);
+  expect(g.code).toBe(2);
   expect(g.stderr).toMatch(/does not look like earlier output of this command/);
-  expect(runCli(["-d", envs, "synth", "--out", "."], { cwd: work }).stderr).toMatch(/it holds the working directory/);
+  expect((await runCli(["-d", envs, "synth", "--out", "."], { cwd: work })).stderr).toMatch(/it holds the working directory/);
 });
 
-test("local state lives beside the output folder, and synth says where", () => {
-  const r = runCli(["synth", "--env", "dev", "--out", join(work, "build", "out")]);
-  expect(r.status).toBe(0);
+test("local state lives beside the output folder, and synth says where", async () => {
+  const r = await cli(["synth", "--env", "dev", "--out", join(work, "build", "out")]);
+  expect(r.code).toBe(0);
   expect(r.stdout).toBe(`synthesized dev -> ${join(work, "build", "out", "stacks", "dev", "cdk.tf.json")} (local state: ${join(work, "build", "state", "dev.tfstate")})\n`);
 });

@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync, copyFileSync, mkdirSy
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { environmentBody, initProblems } from "../../src/cli/init";
-import { runCli, PROJECT_ROOT } from "../support/cli";
+import { PROJECT_ROOT, runCliInProcess as cli } from "../support/project-cli";
 
 const flags = {
   cluster: "platform",
@@ -69,34 +69,34 @@ describe("init command (compiled CLI)", () => {
     "--issuer-url", "https://oidc.eks.us-east-1.amazonaws.com/id/QA1", "--thumbprints", "none", "--service-accounts", "manifest",
   ];
 
-  it("round-trips: init writes a file that validate accepts and synth turns into a stack", () => {
-    const init = runCli(["--environments", join(dir, "environments"), ...args], { cwd: dir });
+  it("round-trips: init writes a file that validate accepts and synth turns into a stack", async () => {
+    const init = await cli(["--environments", join(dir, "environments"), ...args]);
     expect(init.stderr).toBe("");
-    expect(init.status).toBe(0);
+    expect(init.code).toBe(0);
     const body = JSON.parse(readFileSync(join(dir, "environments", "qa.json"), "utf8"));
     expect(body.eks.clusterName).toBe("platform-qa");
 
-    const validate = runCli(["--environments", join(dir, "environments"), "validate"], { cwd: dir });
-    expect(validate.status).toBe(0);
+    const validate = await cli(["--environments", join(dir, "environments"), "validate"]);
+    expect(validate.code).toBe(0);
     expect(validate.stdout).toContain("qa");
 
-    const synth = runCli(["--environments", join(dir, "environments"), "synth", "--out", join(dir, "out")], { cwd: dir });
-    expect(synth.status).toBe(0);
+    const synth = await cli(["--environments", join(dir, "environments"), "synth", "--out", join(dir, "out")]);
+    expect(synth.code).toBe(0);
     const tf = JSON.parse(readFileSync(join(dir, "out", "stacks", "qa", "cdk.tf.json"), "utf8"));
     const roles = Object.values(tf.resource.aws_iam_role) as { name: string }[];
     expect(roles.map((r) => r.name)).toEqual(["qa-ci-builder"]);
   });
 
-  it("refuses to overwrite, and writes nothing for invalid flags", () => {
+  it("refuses to overwrite, and writes nothing for invalid flags", async () => {
     writeFileSync(join(dir, "environments", "qa.json"), "keep me");
-    const again = runCli(["--environments", join(dir, "environments"), ...args], { cwd: dir });
-    expect(again.status).toBe(1);
+    const again = await cli(["--environments", join(dir, "environments"), ...args]);
+    expect(again.code).toBe(1);
     expect(again.stderr).toMatch(/already exists; init never overwrites/);
     expect(again.stderr.trim().split("\n")).toHaveLength(1);
     expect(readFileSync(join(dir, "environments", "qa.json"), "utf8")).toBe("keep me");
 
-    const bad = runCli(["--environments", join(dir, "environments"), ...args.map((a) => (a === "222222222222" ? "2222" : a)).map((a) => (a === "qa" ? "qa2" : a))], { cwd: dir });
-    expect(bad.status).toBe(1);
+    const bad = await cli(["--environments", join(dir, "environments"), ...args.map((a) => (a === "222222222222" ? "2222" : a)).map((a) => (a === "qa" ? "qa2" : a))]);
+    expect(bad.code).toBe(1);
     expect(bad.stderr).toMatch(/ecr\.accountId: must be a 12-digit/);
     expect(bad.stderr).toMatch(/was not written/);
   });

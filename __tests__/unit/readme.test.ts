@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { loadEnvironments } from "../../src/config/load";
 import { environmentJsonSchema } from "../../src/config/json-schema";
 import { diagramInputOf, renderTrustChainMermaid } from "../../src/diagram/mermaid";
-import { PROJECT_ROOT } from "../support/cli";
+import { PROJECT_ROOT } from "../support/project-cli";
 
 const readme = readFileSync(join(PROJECT_ROOT, "README.md"), "utf8");
 
