@@ -3,7 +3,7 @@
  *
  *   1. apply interrupted with SIGINT part-way (Ctrl-C, a cancelled CI job): a plain re-run converges.
  *   2. apply killed with SIGKILL part-way on S3 state: the stale lock stops the next run cleanly; after
- *      `force-unlock` and importing what the killed run created but never recorded, a re-run converges.
+ *      `force-unlock` and import blocks for what the killed run created but never recorded, a re-run converges.
  *   3. two applies of one environment at once on S3 state with use_lockfile: one fails on the lock, the
  *      other completes; the state is intact and matches the accounts.
  *
@@ -193,20 +193,20 @@ tierDescribe(INTEGRATION_TIER, integrationTargetStatus())("fault scenarios: inte
 
   /**
    * What a killed apply created but never recorded makes the next apply fail with EntityAlreadyExists. The
-   * documented recovery (docs/safety.md): import each such resource, by the id its type uses, then apply.
+   * documented recovery (docs/safety.md): an import block for each resource the error names, by the id its type
+   * uses, then apply again (one run imports them and creates the rest).
    */
-  async function importOrphans(stack: Stack, failedOutput: string): Promise<string[]> {
+  function orphanImports(stack: Stack, failedOutput: string): { to: string; id: string }[] {
     const config = JSON.parse(readFileSync(join(stack.dir, "cdk.tf.json"), "utf8"));
     const addresses = [...failedOutput.matchAll(/EntityAlreadyExists[\s\S]*?with ((aws_iam_role|aws_iam_openid_connect_provider)\.[\w-]+),/g)].map((m) => m[1]);
-    for (const address of addresses) {
-      const [type, name] = address.split(".");
+    return addresses.map((to) => {
+      const [type, name] = to.split(".");
       const id =
         type === "aws_iam_role"
           ? config.resource.aws_iam_role[name].name
           : `arn:aws:iam::${target.ecr.accountId}:oidc-provider/${stack.issuer.replace(/^https:\/\//, "")}`;
-      await tf(stack.dir, ["import", address, id]);
-    }
-    return addresses;
+      return { to, id };
+    });
   }
 
   it("SIGINT part-way (Ctrl-C, a cancelled CI job): terraform stops cleanly and a plain re-run converges", async () => {
@@ -224,7 +224,7 @@ tierDescribe(INTEGRATION_TIER, integrationTargetStatus())("fault scenarios: inte
     await expectConverged(stack, stateResources(JSON.parse(readFileSync(statePath, "utf8"))));
   }, 600000);
 
-  itOnEmulator("SIGKILL part-way on S3 state: the stale lock is refused cleanly; force-unlock, import the orphans, re-run converges", async () => {
+  itOnEmulator("SIGKILL part-way on S3 state: the stale lock is refused cleanly; force-unlock, import blocks for the orphans, re-run converges", async () => {
     // The worst moment to die: IAM has created a role, terraform has not heard back, so it never records it.
     const victim = `sigkill-${run}-ci-sa-3`;
     const proxy = await startFaultProxy(target.endpoint!, (body) => /(^|&)Action=CreateRole(&|$)/.test(body) && new RegExp(`(^|&)RoleName=${victim}(&|$)`).test(body));
@@ -247,16 +247,22 @@ tierDescribe(INTEGRATION_TIER, integrationTargetStatus())("fault scenarios: inte
     expect(await lockObjects()).toEqual([]);
     // Orphans: a remote backend persists state only every 20 s during apply, so everything the killed run
     // created may be missing from the state. Creating them again fails loudly (EntityAlreadyExists), never
-    // silently; the documented loop imports what each failed apply names, until apply completes.
+    // silently; the documented loop adds an import block for what each failed apply names, until apply completes.
     const created = [...apply.output().matchAll(/^((?:aws_iam_role|aws_iam_openid_connect_provider)\.[\w-]+): Creation complete/gm)].map((m) => m[1]);
-    const imported: string[] = [];
+    const imports: { to: string; id: string }[] = [];
     for (let round = 0; ; round++) {
       const attempt = await tf(stack.dir, ["apply", "-auto-approve"], [0, 1]);
-      if (attempt.code === 0) break;
+      if (attempt.code === 0) {
+        // (An earlier round may already have imported some, even though it failed on others.)
+        expect(Number(/Apply complete! Resources: (\d+) imported,/.exec(attempt.stdout)?.[1])).toBeGreaterThan(0);
+        break;
+      }
       expect(attempt.stderr).toMatch(/EntityAlreadyExists/);
       expect(round).toBeLessThan(4);
-      imported.push(...(await importOrphans(stack, attempt.stderr)));
+      imports.push(...orphanImports(stack, attempt.stderr));
+      writeFileSync(join(stack.dir, "orphans.tf.json"), JSON.stringify({ import: imports }, null, 2));
     }
+    const imported = imports.map((i) => i.to);
     expect(imported).toContain("aws_iam_role.ci__sa-3");
     // Only what the killed run really created is ever imported.
     expect(imported.filter((a) => !created.includes(a) && a !== "aws_iam_role.ci__sa-3")).toEqual([]);
