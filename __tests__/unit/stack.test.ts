@@ -9,6 +9,8 @@ import { IamRole } from "@cdktf/provider-aws/lib/iam-role";
 import { ServiceAccountV1 } from "@cdktf/provider-kubernetes/lib/service-account-v1";
 import { DataTlsCertificate } from "@cdktf/provider-tls/lib/data-tls-certificate";
 import { Testing } from "cdktf";
+// The matchers setupJest adds, for the type checker (tsconfig.test.json); nothing is loaded at run time.
+import type {} from "cdktf/lib/testing/adapters/jest";
 import { parseAllDocuments } from "yaml";
 import { EnvironmentStack } from "../../src/stacks/environment-stack";
 import { baseEnvironment, environmentFrom, synthStack } from "../support/environments";

@@ -1,56 +1,84 @@
 /**
- * Fault scenarios with real terraform against the emulator (docs/safety.md, "Interrupted and concurrent runs"):
+ * Test support for the fault scenarios (docs/safety.md, "Interrupted and concurrent runs"): real terraform
+ * against the integration target, one scenario per test file so that the scenarios run side by side.
  *
- *   1. apply interrupted with SIGINT part-way (Ctrl-C, a cancelled CI job): a plain re-run converges.
- *   2. apply killed with SIGKILL part-way on S3 state: the stale lock stops the next run cleanly; after
- *      `force-unlock` and import blocks for what the killed run created but never recorded, a re-run converges.
- *   3. two applies of one environment at once on S3 state with use_lockfile: one fails on the lock, the
- *      other completes; the state is intact and matches the accounts.
- *
- * "Converges" is checked three ways: `terraform plan -detailed-exitcode` is empty, the state holds every
- * resource exactly once, and the ECR account (read through the AWS API) holds exactly the expected roles.
+ * `useFaultHarness()` registers the target (and an S3 state bucket) for the calling describe block and gives:
+ * an environment synthesized and `terraform init`ed per scenario, `terraform apply` as a watched child process,
+ * and the convergence check: `terraform plan -detailed-exitcode` is empty, the state holds every resource exactly
+ * once, and the ECR account (read through the AWS API) holds exactly the expected roles.
  */
 import { ChildProcess, spawn } from "node:child_process";
-import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { randomBytes } from "node:crypto";
 import { CreateBucketCommand, DeleteBucketCommand, DeleteObjectsCommand, GetObjectCommand, ListObjectVersionsCommand, ListObjectsV2Command } from "@aws-sdk/client-s3";
 import { GetRolePolicyCommand, ListOpenIDConnectProvidersCommand, ListRolesCommand } from "@aws-sdk/client-iam";
-import { FaultProxy, startFaultProxy } from "../support/fault-proxy";
-import { integrationTargetStatus, openTarget, planTarget, Target } from "../support/it-target";
-import { ensureCliBuilt, runCli } from "../support/project-cli";
-import { locatePluginDir, terraform, terraformBinary, terraformInit } from "../support/terraform";
-import { INTEGRATION_TIER, tierDescribe } from "../support/tiers";
+import { FaultProxy } from "./fault-proxy";
+import { openTarget, planTarget, Target } from "./it-target";
+import { ensureCliBuilt, runCli } from "./project-cli";
+import { TerraformResult, locatePluginDir, terraform, terraformBinary, terraformInit } from "./terraform";
 
-const run = randomBytes(3).toString("hex");
 /** Service accounts per environment: 1 OIDC provider + 2 resources each = 13 resources to create. */
-const ACCOUNTS = 6;
-const RESOURCES = 1 + 2 * ACCOUNTS;
+export const ACCOUNTS = 6;
+export const RESOURCES = 1 + 2 * ACCOUNTS;
 
-interface Stack {
+export interface Stack {
   readonly name: string;
   readonly dir: string;
   readonly issuer: string;
 }
 
-interface Apply {
+export interface Apply {
   readonly child: ChildProcess;
   output(): string;
   readonly exit: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-/** Scenarios 2 and 3 put a proxy in front of IAM: possible on an emulator (plain http), not on real AWS. */
-const planned = planTarget();
-const emulated = "plan" in planned && planned.plan.kind !== "aws";
-if (!emulated && "plan" in planned) {
-  process.stderr.write("SKIPPED: fault scenarios SIGKILL and concurrent apply: they intercept IAM calls through an http proxy, which needs an emulator target\n");
+export interface FaultHarness {
+  readonly target: () => Target;
+  readonly run: string;
+  /** terraform in `dir` against the target; rejects unless the exit code is in okCodes (default [0]). */
+  tf(dir: string, args: string[], okCodes?: number[]): Promise<TerraformResult>;
+  /** One environment (own issuer, own role names) synthesized into its own project folder, then `terraform init`. */
+  environment(scenario: string, backend: "local" | "s3", iamEndpoint?: string): Promise<Stack>;
+  /** `terraform init` of another working copy of a stack. */
+  init(dir: string): Promise<TerraformResult>;
+  /** `terraform apply` as a child process whose output can be watched while it runs. */
+  startApply(dir: string, extra?: string[]): Apply;
+  waitFor(apply: Apply, what: string, test: (out: string) => boolean, timeoutMs?: number): Promise<void>;
+  /** A proxy to close after the scenario. */
+  track(proxy: FaultProxy): void;
+  s3State(stack: Stack): Promise<Record<string, number>>;
+  lockObjects(): Promise<string[]>;
+  expectConverged(stack: Stack, state: Record<string, number>): Promise<void>;
+  orphanImports(stack: Stack, failedOutput: string): { to: string; id: string }[];
 }
-const itOnEmulator = emulated ? it : it.skip;
 
-tierDescribe(INTEGRATION_TIER, integrationTargetStatus())("fault scenarios: interrupted and concurrent terraform apply", () => {
+export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** How many resources an apply's output reports as created. */
+export const completed = (out: string) => (out.match(/: Creation complete after/g) ?? []).length;
+
+/** Managed resources of a state document: address -> number of instances. */
+export function stateResources(state: { resources: { mode: string; type: string; name: string; instances: unknown[] }[] }): Record<string, number> {
+  return Object.fromEntries(state.resources.filter((r) => r.mode === "managed").map((r) => [`${r.type}.${r.name}`, r.instances.length]));
+}
+
+/**
+ * The SIGKILL and concurrent scenarios put a proxy in front of IAM: possible on an emulator (plain http), not on
+ * real AWS. `itOnEmulator(scenario)` is `it` there and a loudly skipped `it` elsewhere.
+ */
+export function itOnEmulator(scenario: string): jest.It {
+  const planned = planTarget();
+  const emulated = "plan" in planned && planned.plan.kind !== "aws";
+  if (emulated) return it;
+  if ("plan" in planned) process.stderr.write(`SKIPPED: fault scenario ${scenario}: it intercepts IAM calls through an http proxy, which needs an emulator target\n`);
+  return it.skip;
+}
+
+export function useFaultHarness(): FaultHarness {
+  const run = randomBytes(3).toString("hex");
   let target: Target;
   let work: string;
   let pluginDir: string;
@@ -58,7 +86,7 @@ tierDescribe(INTEGRATION_TIER, integrationTargetStatus())("fault scenarios: inte
   const proxies: FaultProxy[] = [];
   const stacks: Stack[] = [];
   const running = new Set<ChildProcess>();
-  const tf = (dir: string, args: string[], okCodes?: number[]) => terraform(dir, args, { env: target.terraformEnv, okCodes, timeoutMs: 240000 });
+  const tf = (dir: string, args: string[], okCodes?: number[]): Promise<TerraformResult> => terraform(dir, args, { env: target.terraformEnv, okCodes, timeoutMs: 240000 });
 
   beforeAll(async () => {
     const plan = planTarget();
@@ -153,13 +181,6 @@ tierDescribe(INTEGRATION_TIER, integrationTargetStatus())("fault scenarios: inte
     }
   }
 
-  const completed = (out: string) => (out.match(/: Creation complete after/g) ?? []).length;
-
-  /** Managed resources of a state document: address -> number of instances. */
-  function stateResources(state: { resources: { mode: string; type: string; name: string; instances: unknown[] }[] }): Record<string, number> {
-    return Object.fromEntries(state.resources.filter((r) => r.mode === "managed").map((r) => [`${r.type}.${r.name}`, r.instances.length]));
-  }
-
   async function s3State(stack: Stack): Promise<Record<string, number>> {
     const object = await target.state.s3.send(new GetObjectCommand({ Bucket: bucket, Key: `eks-ecr-access/${stack.name}.tfstate` }));
     return stateResources(JSON.parse(await object.Body!.transformToString()));
@@ -209,92 +230,18 @@ tierDescribe(INTEGRATION_TIER, integrationTargetStatus())("fault scenarios: inte
     });
   }
 
-  it("SIGINT part-way (Ctrl-C, a cancelled CI job): terraform stops cleanly and a plain re-run converges", async () => {
-    const stack = await environment("sigint", "local");
-    const apply = startApply(stack.dir);
-    await waitFor(apply, "a third of the resources", (out) => completed(out) >= 5);
-    apply.child.kill("SIGINT");
-    const interrupted = await apply.exit;
-    expect(interrupted.code).not.toBe(0);
-    expect(completed(apply.output())).toBeLessThan(RESOURCES);
-
-    const rerun = await tf(stack.dir, ["apply", "-auto-approve"]);
-    expect(rerun.stdout).toMatch(/Apply complete!/);
-    const statePath = join(stack.dir, "..", "..", "..", "state", `${stack.name}.tfstate`);
-    await expectConverged(stack, stateResources(JSON.parse(readFileSync(statePath, "utf8"))));
-  }, 600000);
-
-  itOnEmulator("SIGKILL part-way on S3 state: the stale lock is refused cleanly; force-unlock, import blocks for the orphans, re-run converges", async () => {
-    // The worst moment to die: IAM has created a role, terraform has not heard back, so it never records it.
-    const victim = `sigkill-${run}-ci-sa-3`;
-    const proxy = await startFaultProxy(target.endpoint!, (body) => /(^|&)Action=CreateRole(&|$)/.test(body) && new RegExp(`(^|&)RoleName=${victim}(&|$)`).test(body));
-    proxies.push(proxy);
-    const stack = await environment("sigkill", "s3", proxy.endpoint);
-    const apply = startApply(stack.dir);
-    await Promise.race([proxy.held, apply.exit.then(() => Promise.reject(new Error(`apply ended before creating ${victim}:\n${apply.output()}`)))]);
-    apply.child.kill("SIGKILL");
-    expect((await apply.exit).signal).toBe("SIGKILL");
-    expect(completed(apply.output())).toBeLessThan(RESOURCES);
-    expect(await lockObjects()).toEqual([`eks-ecr-access/${stack.name}.tfstate.tflock`]);
-
-    // The next run does not touch anything: it stops on the lock and says whose it is.
-    const blocked = await tf(stack.dir, ["apply", "-auto-approve", "-lock-timeout=0s"], [1]);
-    expect(blocked.stderr).toMatch(/Error acquiring the state lock/);
-    const lockId = /ID:\s+([0-9a-f-]{36})/.exec(blocked.stderr)?.[1];
-    expect(lockId).toBeDefined();
-
-    await tf(stack.dir, ["force-unlock", "-force", lockId!]);
-    expect(await lockObjects()).toEqual([]);
-    // Orphans: a remote backend persists state only every 20 s during apply, so everything the killed run
-    // created may be missing from the state. Creating them again fails loudly (EntityAlreadyExists), never
-    // silently; the documented loop adds an import block for what each failed apply names, until apply completes.
-    const created = [...apply.output().matchAll(/^((?:aws_iam_role|aws_iam_openid_connect_provider)\.[\w-]+): Creation complete/gm)].map((m) => m[1]);
-    const imports: { to: string; id: string }[] = [];
-    for (let round = 0; ; round++) {
-      const attempt = await tf(stack.dir, ["apply", "-auto-approve"], [0, 1]);
-      if (attempt.code === 0) {
-        // (An earlier round may already have imported some, even though it failed on others.)
-        expect(Number(/Apply complete! Resources: (\d+) imported,/.exec(attempt.stdout)?.[1])).toBeGreaterThan(0);
-        break;
-      }
-      expect(attempt.stderr).toMatch(/EntityAlreadyExists/);
-      expect(round).toBeLessThan(4);
-      imports.push(...orphanImports(stack, attempt.stderr));
-      writeFileSync(join(stack.dir, "orphans.tf.json"), JSON.stringify({ import: imports }, null, 2));
-    }
-    const imported = imports.map((i) => i.to);
-    expect(imported).toContain("aws_iam_role.ci__sa-3");
-    // Only what the killed run really created is ever imported.
-    expect(imported.filter((a) => !created.includes(a) && a !== "aws_iam_role.ci__sa-3")).toEqual([]);
-    process.stderr.write(`fault scenario SIGKILL: ${created.length} resources created before the kill, ${imported.length} imported as orphans: ${imported.join(", ")}\n`);
-    await expectConverged(stack, await s3State(stack));
-    expect(await lockObjects()).toEqual([]);
-  }, 600000);
-
-  itOnEmulator("two applies at once on one S3 state with use_lockfile: one fails on the lock, the other completes, the state is intact", async () => {
-    // The first apply is kept mid-way (one IAM answer held back) so the second surely meets its lock.
-    const proxy = await startFaultProxy(target.endpoint!, (body) => /(^|&)Action=CreateRole(&|$)/.test(body));
-    proxies.push(proxy);
-    const stack = await environment("concurrent", "s3", proxy.endpoint);
-    // A second working copy of the same stack, as a second CI job or a colleague would have.
-    const other = `${stack.dir}-copy`;
-    cpSync(stack.dir, other, { recursive: true, verbatimSymlinks: true });
-    await terraformInit(other, pluginDir, { env: target.terraformEnv });
-
-    const first = startApply(stack.dir);
-    await Promise.race([proxy.held, first.exit.then(() => Promise.reject(new Error(`first apply ended early:\n${first.output()}`)))]);
-    const second = startApply(other, ["-lock-timeout=0s"]);
-    const secondExit = await second.exit;
-    proxy.release();
-    expect(secondExit.code).toBe(1);
-    expect(second.output()).toMatch(/Error acquiring the state lock/);
-    expect(second.output()).toMatch(/Operation:\s+OperationTypeApply/);
-    expect(second.output()).not.toMatch(/Creating\.\.\./);
-
-    const firstExit = await first.exit;
-    expect(firstExit.code).toBe(0);
-    expect(await lockObjects()).toEqual([]);
-    // Seen from the second copy too: the shared state is complete and nothing is left to do.
-    await expectConverged({ ...stack, dir: other }, await s3State(stack));
-  }, 600000);
-});
+  return {
+    target: () => target,
+    run,
+    tf,
+    environment,
+    init: (dir) => terraformInit(dir, pluginDir, { env: target.terraformEnv }),
+    startApply,
+    waitFor,
+    track: (proxy) => proxies.push(proxy),
+    s3State,
+    lockObjects,
+    expectConverged,
+    orphanImports,
+  };
+}
