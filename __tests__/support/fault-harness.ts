@@ -17,7 +17,7 @@ import { GetRolePolicyCommand, ListOpenIDConnectProvidersCommand, ListRolesComma
 import { FaultProxy } from "./fault-proxy";
 import { openTarget, planTarget, Target } from "./it-target";
 import { ensureCliBuilt, runCli } from "./project-cli";
-import { TerraformResult, locatePluginDir, terraform, terraformBinary, terraformInit } from "./terraform";
+import { TerraformResult, locatePluginDir, terraform, terraformBinary, terraformEnvironment, terraformInit } from "./terraform";
 
 /** Service accounts per environment: 1 OIDC provider + 2 resources each = 13 resources to create. */
 export const ACCOUNTS = 6;
@@ -151,12 +151,10 @@ export function useFaultHarness(): FaultHarness {
 
   /** `terraform apply` as a child process whose output can be watched while it runs. */
   function startApply(dir: string, extra: string[] = []): Apply {
-    const env: Record<string, string | undefined> = { ...process.env, TF_IN_AUTOMATION: "1", CHECKPOINT_DISABLE: "1", TF_INPUT: "0", TF_CLI_ARGS: "", TF_LOG: "", ...target.terraformEnv };
-    for (const key of Object.keys(env)) if (key.startsWith("TF_CLI_ARGS_") || env[key] === undefined) delete env[key];
     // One resource at a time, so "part-way" is a well-defined point.
     const child = spawn(terraformBinary(), ["apply", "-auto-approve", "-input=false", "-no-color", "-parallelism=1", ...extra], {
       cwd: dir,
-      env: env as NodeJS.ProcessEnv,
+      env: terraformEnvironment(target.terraformEnv),
       stdio: ["ignore", "pipe", "pipe"],
     });
     running.add(child);
