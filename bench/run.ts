@@ -119,7 +119,10 @@ function timeTests(): { unitMs?: number; suiteMs?: number; notes: string[] } {
     const started = process.hrtime.bigint();
     const r = spawnSync("npx", ["jest", ...args], { cwd: ROOT, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
     const ms = Number(process.hrtime.bigint() - started) / 1e6;
-    const summary = (r.stderr || "").split("\n").filter((l) => /^(Tests|Test Suites):/.test(l)).map((l) => l.replace(/\s+/g, " ")).join("; ");
+    const lines = (r.stderr || "").split("\n");
+    const summary = lines.filter((l) => /^(Tests|Test Suites):/.test(l)).map((l) => l.replace(/\s+/g, " ")).join("; ");
+    // A failed tier names its failures: a time from a failing run must not pass without a look at why.
+    if (r.status !== 0) for (const l of lines.filter((l) => /^\s*(FAIL|●) /.test(l))) log(`  ${l.trim()}`);
     return { ms, ok: r.status === 0, summary };
   };
   log("timing the unit tier: npx jest --testPathIgnorePatterns integration ...");

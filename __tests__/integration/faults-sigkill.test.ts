@@ -4,10 +4,8 @@
  * and import blocks for what the killed run created but never recorded, a re-run converges.
  * The harness (and what "converges" means) is in __tests__/support/fault-harness.ts.
  */
-import { writeFileSync } from "node:fs";
-import { join } from "node:path";
 import { startFaultProxy } from "../support/fault-proxy";
-import { RESOURCES, completed, itOnEmulator, useFaultHarness } from "../support/fault-harness";
+import { RESOURCES, completed, createdResources, itOnEmulator, useFaultHarness } from "../support/fault-harness";
 import { integrationTargetStatus } from "../support/it-target";
 import { INTEGRATION_TIER, tierDescribe } from "../support/tiers";
 
@@ -38,21 +36,8 @@ tierDescribe(INTEGRATION_TIER, integrationTargetStatus())("fault scenario: kille
     // Orphans: a remote backend persists state only every 20 s during apply, so everything the killed run
     // created may be missing from the state. Creating them again fails loudly (EntityAlreadyExists), never
     // silently; the documented loop adds an import block for what each failed apply names, until apply completes.
-    const created = [...apply.output().matchAll(/^((?:aws_iam_role|aws_iam_openid_connect_provider)\.[\w-]+): Creation complete/gm)].map((m) => m[1]);
-    const imports: { to: string; id: string }[] = [];
-    for (let round = 0; ; round++) {
-      const attempt = await h.tf(stack.dir, ["apply", "-auto-approve"], [0, 1]);
-      if (attempt.code === 0) {
-        // (An earlier round may already have imported some, even though it failed on others.)
-        expect(Number(/Apply complete! Resources: (\d+) imported,/.exec(attempt.stdout)?.[1])).toBeGreaterThan(0);
-        break;
-      }
-      expect(attempt.stderr).toMatch(/EntityAlreadyExists/);
-      expect(round).toBeLessThan(4);
-      imports.push(...h.orphanImports(stack, attempt.stderr));
-      writeFileSync(join(stack.dir, "orphans.tf.json"), JSON.stringify({ import: imports }, null, 2));
-    }
-    const imported = imports.map((i) => i.to);
+    const created = createdResources(apply.output());
+    const imported = await h.applyImportingOrphans(stack);
     expect(imported).toContain("aws_iam_role.ci__sa-3");
     // Only what the killed run really created is ever imported.
     expect(imported.filter((a) => !created.includes(a) && a !== "aws_iam_role.ci__sa-3")).toEqual([]);

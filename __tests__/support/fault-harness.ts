@@ -52,13 +52,28 @@ export interface FaultHarness {
   s3State(stack: Stack): Promise<Record<string, number>>;
   lockObjects(): Promise<string[]>;
   expectConverged(stack: Stack, state: Record<string, number>): Promise<void>;
-  orphanImports(stack: Stack, failedOutput: string): { to: string; id: string }[];
+  /**
+   * The documented recovery (docs/safety.md): `terraform apply` until it completes; after each apply that fails
+   * with EntityAlreadyExists, an import block (in `orphans.tf.json`) for each resource it names. Returns the
+   * addresses imported; fails after 4 rounds, or on any other error.
+   */
+  applyImportingOrphans(stack: Stack): Promise<string[]>;
 }
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** How many resources an apply's output reports as created. */
 export const completed = (out: string) => (out.match(/: Creation complete after/g) ?? []).length;
+
+/** IAM resources an apply's output reports as created. */
+export const createdResources = (out: string) =>
+  [...out.matchAll(/^((?:aws_iam_role|aws_iam_openid_connect_provider)\.[\w-]+): Creation complete/gm)].map((m) => m[1]);
+
+/** IAM resources an apply started creating but never reported as created (in flight when it was stopped). */
+export function inFlightResources(out: string): string[] {
+  const done = new Set(createdResources(out));
+  return [...out.matchAll(/^((?:aws_iam_role|aws_iam_openid_connect_provider)\.[\w-]+): Creating\.\.\./gm)].map((m) => m[1]).filter((a) => !done.has(a));
+}
 
 /** Managed resources of a state document: address -> number of instances. */
 export function stateResources(state: { resources: { mode: string; type: string; name: string; instances: unknown[] }[] }): Record<string, number> {
@@ -215,6 +230,22 @@ export function useFaultHarness(): FaultHarness {
    * documented recovery (docs/safety.md): an import block for each resource the error names, by the id its type
    * uses, then apply again (one run imports them and creates the rest).
    */
+  async function applyImportingOrphans(stack: Stack): Promise<string[]> {
+    const imports: { to: string; id: string }[] = [];
+    for (let round = 0; ; round++) {
+      const attempt = await tf(stack.dir, ["apply", "-auto-approve"], [0, 1]);
+      if (attempt.code === 0) {
+        // An earlier round may already have imported some, even though it failed on others.
+        if (imports.length > 0) expect(Number(/Apply complete! Resources: (\d+) imported,/.exec(attempt.stdout)?.[1])).toBeGreaterThan(0);
+        return imports.map((i) => i.to);
+      }
+      expect(attempt.stderr).toMatch(/EntityAlreadyExists/);
+      expect(round).toBeLessThan(4);
+      imports.push(...orphanImports(stack, attempt.stderr));
+      writeFileSync(join(stack.dir, "orphans.tf.json"), JSON.stringify({ import: imports }, null, 2));
+    }
+  }
+
   function orphanImports(stack: Stack, failedOutput: string): { to: string; id: string }[] {
     const config = JSON.parse(readFileSync(join(stack.dir, "cdk.tf.json"), "utf8"));
     const addresses = [...failedOutput.matchAll(/EntityAlreadyExists[\s\S]*?with ((aws_iam_role|aws_iam_openid_connect_provider)\.[\w-]+),/g)].map((m) => m[1]);
@@ -240,6 +271,6 @@ export function useFaultHarness(): FaultHarness {
     s3State,
     lockObjects,
     expectConverged,
-    orphanImports,
+    applyImportingOrphans,
   };
 }

@@ -147,3 +147,13 @@ test("local state lives beside the output folder, and synth says where", async (
   expect(r.code).toBe(0);
   expect(r.stdout).toBe(`synthesized dev -> ${join(work, "build", "out", "stacks", "dev", "cdk.tf.json")} (local state: ${join(work, "build", "state", "dev.tfstate")})\n`);
 });
+
+test("usage errors exit 1 with the usage, --help exits 0, and main never ends the process itself", async () => {
+  const bad = await cli(["synth", "--bogus"]);
+  expect(bad.code).toBe(1);
+  expect(bad.stderr).toMatch(/unknown option '--bogus'/);
+  expect(bad.stderr).toContain("Usage: eks-ecr-access synth");
+  const help = await cli(["--help"]);
+  expect(help.code).toBe(0);
+  expect(help.stdout).toContain("Usage: eks-ecr-access [options] [command]");
+});
