@@ -8,7 +8,6 @@
  * replication actions in a registry policy (V1 behaviour) and has no PutAccountSetting, so on moto the
  * registry environment is planned, and its apply is reported as SKIPPED.
  */
-import { execFile } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -17,7 +16,7 @@ import { CreateRepositoryCommand, DeleteRepositoryCommand, GetRegistryPolicyComm
 import { CreateRoleCommand, DeleteRoleCommand, DeleteRolePolicyCommand, GetOpenIDConnectProviderCommand, GetRoleCommand, GetRolePolicyCommand, ListRolePoliciesCommand } from "@aws-sdk/client-iam";
 import { integrationTargetStatus, openTarget, planTarget, Target } from "../support/it-target";
 import { canonicalStatement, canonicalStatements } from "../support/policy-documents";
-import { CLI, ensureCliBuilt } from "../support/project-cli";
+import { ensureCliBuilt, runCli } from "../support/project-cli";
 import { locatePluginDir, terraform, terraformInit } from "../support/terraform";
 import { INTEGRATION_TIER, tierDescribe } from "../support/tiers";
 
@@ -29,17 +28,6 @@ const audience = `ecr-pull-${run}`;
 const status = integrationTargetStatus();
 const onMoto = "plan" in planTarget() && (planTarget() as { plan: { kind: string } }).plan.kind === "moto";
 const registryApply = status.available && onMoto ? { available: false as const, reason: "moto 5.2.1 accepts only ecr:CreateRepository/ecr:ReplicateImage in a registry policy (scope V1) and has no PutAccountSetting; the registry environment is planned instead" } : status;
-
-/** The project CLI with the target's credentials environment (dummy keys on emulators). */
-function cli(args: string[], env: Record<string, string | undefined>): Promise<{ code: number; stdout: string; stderr: string }> {
-  const merged: Record<string, string | undefined> = { ...process.env, ...env };
-  for (const k of Object.keys(merged)) if (merged[k] === undefined) delete merged[k];
-  return new Promise((resolve) =>
-    execFile(process.execPath, [CLI, ...args], { env: merged as NodeJS.ProcessEnv, timeout: 60000 }, (error, stdout, stderr) =>
-      resolve({ code: error ? (typeof error.code === "number" ? error.code : -1) : 0, stdout, stderr }),
-    ),
-  );
-}
 
 tierDescribe(INTEGRATION_TIER, status)("integration: image pulls (node roles, ECR policy ownership, KEP-4412 trust)", () => {
   let target: Target;
@@ -131,7 +119,7 @@ tierDescribe(INTEGRATION_TIER, status)("integration: image pulls (node roles, EC
 
   it("check-policies refuses to take over a repository policy holding a statement the file does not declare", async () => {
     writeEnv(pulls, pullsFile(false));
-    const r = await cli(["--environments", envDir, "check-policies", "--env", pulls], target.terraformEnv);
+    const r = await runCli(["--environments", envDir, "check-policies", "--env", pulls], { env: target.terraformEnv });
     expect({ code: r.code, stderr: r.stderr }).toEqual({ code: 1, stderr: "" });
     expect(r.stdout).toContain(`REFUSED ${pulls}: repository ${repo("shared")}: holds statement(s) TeamBRead that this file does not declare`);
     expect(r.stdout).toContain(`ok      ${pulls}: repository ${repo("app")}: no policy yet`);
@@ -142,9 +130,9 @@ tierDescribe(INTEGRATION_TIER, status)("integration: image pulls (node roles, EC
   it("declaring the statement (repositoryStatements) makes the check pass; synth and init", async () => {
     writeEnv(pulls, pullsFile(true));
     writeEnv(registry, file(registry, { repositories: [repo("base-*")], registryPolicy: "owned" }, [{ namespace: "ci", name: "builder", repositories: [repo("app")] }]));
-    const r = await cli(["--environments", envDir, "check-policies", "--env", pulls], target.terraformEnv);
+    const r = await runCli(["--environments", envDir, "check-policies", "--env", pulls], { env: target.terraformEnv });
     expect({ code: r.code, stderr: r.stderr }).toEqual({ code: 0, stderr: "" });
-    const synth = await cli(["--environments", envDir, "synth", "--out", out], {});
+    const synth = await runCli(["--environments", envDir, "synth", "--out", out]);
     if (synth.code !== 0) throw new Error(`synth failed (exit ${synth.code}):\n${synth.stderr}${synth.stdout}`);
     const plugins = locatePluginDir();
     if ("problem" in plugins) throw new Error(plugins.problem);
@@ -211,7 +199,7 @@ tierDescribe(INTEGRATION_TIER, status)("integration: image pulls (node roles, EC
     const current = JSON.parse((await livePolicy(repo("app")))!);
     const late = { Sid: "AddedByHand", Effect: "Allow", Principal: { AWS: "arn:aws:iam::333333333333:root" }, Action: ["ecr:BatchGetImage"] };
     await target.ecr.ecr.send(new SetRepositoryPolicyCommand({ repositoryName: repo("app"), policyText: JSON.stringify({ ...current, Statement: [...current.Statement, late] }) }));
-    const r = await cli(["--environments", envDir, "check-policies", "--env", pulls], target.terraformEnv);
+    const r = await runCli(["--environments", envDir, "check-policies", "--env", pulls], { env: target.terraformEnv });
     expect(r.code).toBe(1);
     expect(r.stdout).toContain(`REFUSED ${pulls}: repository ${repo("app")}: holds statement(s) AddedByHand`);
     expect((await tf(pulls, ["plan", "-detailed-exitcode"], [0, 2])).code).toBe(2);

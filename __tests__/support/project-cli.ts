@@ -59,15 +59,21 @@ export interface CliResult {
 export interface SpawnOptions {
   /** Working directory. Default: the project root. */
   readonly cwd?: string;
-  /** Extra environment, merged over the test process's. */
-  readonly env?: NodeJS.ProcessEnv;
+  /** Extra environment, merged over the test process's; `undefined` removes a variable. */
+  readonly env?: Record<string, string | undefined>;
+}
+
+function childEnvironment(extra: Record<string, string | undefined> = {}): NodeJS.ProcessEnv {
+  const env: Record<string, string | undefined> = { ...process.env, ...extra };
+  for (const key of Object.keys(env)) if (env[key] === undefined) delete env[key];
+  return env as NodeJS.ProcessEnv;
 }
 
 /** Runs `node dist/src/cli/index.js <args>`; resolves with the exit code, never rejects on it. */
 export function runCli(args: readonly string[], options: SpawnOptions = {}): Promise<CliResult> {
   ensureCliBuilt();
   return new Promise((resolve) => {
-    const env = { ...process.env, ...options.env };
+    const env = childEnvironment(options.env);
     execFile(process.execPath, [CLI, ...args], { cwd: options.cwd ?? PROJECT_ROOT, env, timeout: 60000 }, (error, stdout, stderr) => {
       const code = error ? (typeof error.code === "number" ? error.code : -1) : 0;
       resolve({ code, stdout, stderr });
@@ -80,7 +86,7 @@ export function runCliSync(args: readonly string[], options: SpawnOptions = {}):
   ensureCliBuilt();
   const r = spawnSync(process.execPath, [CLI, ...args], {
     cwd: options.cwd ?? PROJECT_ROOT,
-    env: { ...process.env, ...options.env },
+    env: childEnvironment(options.env),
     encoding: "utf8",
     timeout: 60000,
   });

@@ -3,7 +3,6 @@
  * and a node role, and an aws-only environment synthesized by the CLI and applied with the real terraform
  * binary; plus helpers that run the compiled `verify` and parse its JSON.
  */
-import { spawn } from "node:child_process";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -11,7 +10,7 @@ import { CreateClusterCommand, DescribeClusterCommand, EKSClient } from "@aws-sd
 import { CreateRepositoryCommand, ECRClient } from "@aws-sdk/client-ecr";
 import { CreateRoleCommand, IAMClient } from "@aws-sdk/client-iam";
 import { AssumeRoleCommand, STSClient } from "@aws-sdk/client-sts";
-import { CLI, runCliSync } from "./project-cli";
+import { runCli, runCliSync } from "./project-cli";
 import { DUMMY_CREDENTIALS, DUMMY_CREDENTIALS_ENV, Moto, startMoto } from "./moto";
 import { locatePluginDir, terraform, terraformInit } from "./terraform";
 
@@ -96,22 +95,10 @@ export async function deployVerifyFixture(): Promise<VerifyFixture> {
       const r = runCliSync(args(extra), { env: env() });
       return verdictOf(r.code, r.stdout, r.stderr);
     },
-    verifyAsync: (...extra) =>
-      new Promise((resolve, reject) => {
-        const child = spawn(process.execPath, [CLI, ...args(extra)], { env: { ...process.env, ...env() } });
-        let stdout = "";
-        let stderr = "";
-        child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
-        child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
-        child.on("error", reject);
-        child.on("close", (status) => {
-          try {
-            resolve(verdictOf(status, stdout, stderr));
-          } catch (e) {
-            reject(e);
-          }
-        });
-      }),
+    verifyAsync: async (...extra) => {
+      const r = await runCli(args(extra), { env: env() });
+      return verdictOf(r.code, r.stdout, r.stderr);
+    },
     reapply: () => terraform(stackDir, ["apply", "-auto-approve"], { env: env() as Record<string, string> }),
     stop,
   };

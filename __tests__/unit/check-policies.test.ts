@@ -3,27 +3,26 @@
  * and an environment that owns nothing has nothing to check (exit 0, said so). The refusal and acceptance
  * cases against live policies run in the integration tier (__tests__/integration/image-pulls.test.ts).
  */
-import { execFile } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { freePort } from "../support/moto";
-import { CLI, ensureCliBuilt } from "../support/project-cli";
+import { ensureCliBuilt, runCli } from "../support/project-cli";
 import { baseEnvironment } from "../support/environments";
 
 const NODE = "arn:aws:iam::111111111111:role/node";
 
-function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  // Dummy keys and no profile or instance metadata: nothing here may reach a real account.
-  const env = { ...process.env, AWS_ACCESS_KEY_ID: "testing", AWS_SECRET_ACCESS_KEY: "testing", AWS_CONFIG_FILE: "/dev/null", AWS_SHARED_CREDENTIALS_FILE: "/dev/null", AWS_EC2_METADATA_DISABLED: "true" };
-  delete (env as Record<string, string | undefined>).AWS_PROFILE;
-  delete (env as Record<string, string | undefined>).AWS_SESSION_TOKEN;
-  return new Promise((resolve) =>
-    execFile(process.execPath, [CLI, ...args], { env, timeout: 60000 }, (error, stdout, stderr) =>
-      resolve({ code: error ? (typeof error.code === "number" ? error.code : -1) : 0, stdout, stderr }),
-    ),
-  );
-}
+/** Dummy keys and no profile or instance metadata: nothing here may reach a real account. */
+const OFFLINE_AWS = {
+  AWS_ACCESS_KEY_ID: "testing",
+  AWS_SECRET_ACCESS_KEY: "testing",
+  AWS_CONFIG_FILE: "/dev/null",
+  AWS_SHARED_CREDENTIALS_FILE: "/dev/null",
+  AWS_EC2_METADATA_DISABLED: "true",
+  AWS_PROFILE: undefined,
+  AWS_SESSION_TOKEN: undefined,
+};
+const cli = (args: string[]) => runCli(args, { env: OFFLINE_AWS });
 
 describe("check-policies", () => {
   let dir: string;
